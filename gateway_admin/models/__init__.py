@@ -1,0 +1,16 @@
+from .keys import AllowedModel, AvailabilityOverride, Deployment, VertexKey
+from .listings import KeyHealth, ModelListing
+from .logs import AuditLog, RequestLog
+from .tokens import ApiToken
+
+__all__ = [
+    "AllowedModel",
+    "ApiToken",
+    "AuditLog",
+    "AvailabilityOverride",
+    "Deployment",
+    "KeyHealth",
+    "ModelListing",
+    "RequestLog",
+    "VertexKey",
+]

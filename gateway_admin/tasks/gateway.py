@@ -1,0 +1,1 @@
+"""Gateway tasks: request-log pruning, video polling (owned by the gateway API work)."""

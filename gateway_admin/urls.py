@@ -1,0 +1,22 @@
+"""URL map. Each area owns its own urls module:
+
+- gateway_admin/api/urls.py         configuration REST API under /api/v1/ (keys, tokens, logs, ...)
+- gateway_admin/api/models_urls.py  model listings under /api/v1/ (keys/{id}/models/, models/, preview)
+- gateway_admin/openai_api/urls.py  OpenAI-compatible gateway under /v1/
+- gateway_admin/web/urls.py         the dashboard and playground pages
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("gateway_admin.api.models_urls")),
+    path("api/v1/", include("gateway_admin.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("v1/", include("gateway_admin.openai_api.urls")),
+    path("", include("gateway_admin.web.urls")),
+]
