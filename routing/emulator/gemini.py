@@ -1,0 +1,253 @@
+"""Gemini on Vertex: generateContent, streamGenerateContent?alt=sse, countTokens.
+
+Shapes follow google-genai's types (GenerateContentResponse, UsageMetadata, CountTokensResponse).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from . import text as T
+from .errors import google_error
+from .server import Reply, json_reply
+
+
+class GeminiError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _texts(parts: Any) -> list[str]:
+    out = []
+    for part in parts or []:
+        if isinstance(part, dict) and isinstance(part.get("text"), str) and not part.get("thought"):
+            out.append(part["text"])
+    return out
+
+
+def _validate(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        raise GeminiError("Invalid JSON payload received. Expected a JSON object.")
+    contents = body.get("contents")
+    if not contents:
+        raise GeminiError(
+            "Unable to submit request because it must have at least one contents field. "
+            "Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini"
+        )
+    if not isinstance(contents, list) or not all(isinstance(c, dict) for c in contents):
+        raise GeminiError("Invalid JSON payload received. Invalid value at 'contents'.")
+    for i, content in enumerate(contents):
+        role = content.get("role", "user")
+        if role not in ("user", "model", "function", "tool"):
+            raise GeminiError(f"Please use a valid role: user, model. (contents[{i}].role)")
+        if not content.get("parts"):
+            raise GeminiError(
+                f"Unable to submit request because it has an empty parts field at contents[{i}]. "
+                "Add at least one part and try again."
+            )
+    return contents
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    total = 0
+    for content in body.get("contents") or []:
+        for part in content.get("parts") or []:
+            if isinstance(part, dict):
+                if isinstance(part.get("text"), str):
+                    total += T.count_tokens(part["text"])
+                elif part.get("inlineData") or part.get("fileData"):
+                    total += 258  # what Vertex bills for one image
+                else:
+                    total += T.count_tokens(orjson.dumps(part).decode())
+    system = body.get("systemInstruction")
+    if isinstance(system, dict):
+        total += sum(T.count_tokens(t) for t in _texts(system.get("parts")))
+    elif isinstance(system, str):
+        total += T.count_tokens(system)
+    if body.get("tools"):
+        total += T.count_tokens(orjson.dumps(body["tools"]).decode())
+    return max(total, 1)
+
+
+def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str, Any]) -> dict[str, Any] | None:
+    declarations = [
+        fn
+        for tool in body.get("tools") or []
+        if isinstance(tool, dict)
+        for fn in tool.get("functionDeclarations") or tool.get("function_declarations") or []
+        if isinstance(fn, dict) and fn.get("name")
+    ]
+    if not declarations:
+        return None
+    if any(isinstance(p, dict) and "functionResponse" in p for p in last_content.get("parts") or []):
+        return None
+    config = ((body.get("toolConfig") or {}).get("functionCallingConfig") or {})
+    mode = str(config.get("mode") or "AUTO").upper()
+    allowed = config.get("allowedFunctionNames") or []
+    if mode == "NONE":
+        return None
+    if allowed:
+        declarations = [d for d in declarations if d["name"] in allowed] or declarations
+    lowered = last_text.lower()
+    chosen = next((d for d in declarations if d["name"].lower() in lowered), None)
+    if chosen is None and ("weather" in lowered or mode == "ANY"):
+        chosen = declarations[0]
+    if chosen is None:
+        return None
+    schema = chosen.get("parameters") or chosen.get("parametersJsonSchema") or {}
+    return {"name": chosen["name"], "args": T.tool_arguments(schema, last_text)}
+
+
+def _thinking(model: str, config: dict[str, Any]) -> tuple[bool, bool]:
+    thinking = config.get("thinkingConfig") or {}
+    budget = thinking.get("thinkingBudget")
+    default_on = "2.5" in model or model.startswith("gemini-3")
+    enabled = (budget is None and default_on) or (isinstance(budget, int) and budget != 0 and (default_on or budget > 0))
+    return enabled, bool(thinking.get("includeThoughts"))
+
+
+def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
+    """The whole GenerateContentResponse for `body`."""
+    contents = _validate(body)
+    config = body.get("generationConfig") or {}
+    last = contents[-1]
+    last_text = " ".join(_texts(last.get("parts"))) or " ".join(
+        t for c in contents for t in _texts(c.get("parts"))
+    )
+    system = body.get("systemInstruction") or {}
+    system_text = " ".join(_texts(system.get("parts"))) if isinstance(system, dict) else str(system)
+    seed = T.seed_of(model, system_text, [c.get("parts") for c in contents])
+    max_tokens = config.get("maxOutputTokens")
+    finish = "STOP"
+    call = _function_call(body, last_text, last)
+    parts: list[dict[str, Any]] = []
+    thinking, include_thoughts = _thinking(model, config)
+    thoughts = T.thought_text(last_text) if thinking else ""
+    if thinking and include_thoughts:
+        parts.append({"text": thoughts, "thought": True})
+    if call is not None:
+        parts.append({"functionCall": call})
+        out_tokens = T.count_tokens(orjson.dumps(call).decode())
+    else:
+        mime = str(config.get("responseMimeType") or "")
+        if mime == "application/json":
+            schema = config.get("responseSchema") or config.get("responseJsonSchema")
+            value = (
+                T.sample_for_schema(schema, seed=seed)
+                if schema
+                else {"answer": T.answer_text(last_text, seed=seed)[0], "topic": T.topic_of(last_text)}
+            )
+            answer = orjson.dumps(value).decode()
+        else:
+            prompt_for_answer = last_text
+            if any(isinstance(p, dict) and "functionResponse" in p for p in last.get("parts") or []):
+                result = next(p["functionResponse"] for p in last["parts"] if "functionResponse" in p)
+                prompt_for_answer = f"{result.get('name', 'the tool')} result {orjson.dumps(result.get('response')).decode()}"
+            answer, truncated = T.answer_text(
+                prompt_for_answer, max_tokens=max_tokens if isinstance(max_tokens, int) else None, seed=seed
+            )
+            if truncated:
+                finish = "MAX_TOKENS"
+            if system_text and "pirate" in system_text.lower():
+                answer = "Arr! " + answer
+        parts.append({"text": answer})
+        out_tokens = T.count_tokens(answer)
+    prompt = prompt_tokens(body)
+    usage: dict[str, Any] = {
+        "promptTokenCount": prompt,
+        "candidatesTokenCount": out_tokens,
+        "totalTokenCount": prompt + out_tokens,
+        "trafficType": "ON_DEMAND",
+        "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
+        "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": out_tokens}],
+    }
+    if thinking:
+        usage["thoughtsTokenCount"] = T.count_tokens(thoughts)
+        usage["totalTokenCount"] += usage["thoughtsTokenCount"]
+    return {
+        "candidates": [
+            {
+                "content": {"role": "model", "parts": parts},
+                "finishReason": finish,
+                "avgLogprobs": -0.0421 - (seed % 1000) / 100000,
+            }
+        ],
+        "usageMetadata": usage,
+        "modelVersion": model,
+        "createTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "responseId": response_id,
+    }
+
+
+def response_id() -> str:
+    raw = time.time_ns().to_bytes(12, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def generate(model: str, body: Any) -> Reply:
+    try:
+        return json_reply(build(model, body, response_id()))
+    except GeminiError as exc:
+        return google_error(400, exc.message)
+
+
+def stream(model: str, body: Any) -> Reply:
+    try:
+        full = build(model, body, response_id())
+    except GeminiError as exc:
+        return google_error(400, exc.message)
+    return Reply(events=_events(full), content_type="text/event-stream")
+
+
+def _events(full: dict[str, Any]) -> list[bytes]:
+    candidate = full["candidates"][0]
+    parts = candidate["content"]["parts"]
+    base = {"modelVersion": full["modelVersion"], "createTime": full["createTime"], "responseId": full["responseId"]}
+    pieces: list[dict[str, Any]] = []
+    for part in parts:
+        if "text" in part and not part.get("thought"):
+            pieces += [{"text": t} for t in T.chunks(part["text"], 4)]
+        else:
+            pieces.append(part)
+    events = []
+    usage = full["usageMetadata"]
+    for i, piece in enumerate(pieces):
+        chunk: dict[str, Any] = {"candidates": [{"content": {"role": "model", "parts": [piece]}}], **base}
+        if i == len(pieces) - 1:
+            chunk["candidates"][0]["finishReason"] = candidate["finishReason"]
+            chunk["usageMetadata"] = usage
+        else:
+            chunk["usageMetadata"] = {"trafficType": "ON_DEMAND"}
+        events.append(b"data: " + orjson.dumps(chunk) + b"\r\n\r\n")
+    return events
+
+
+def count(body: Any) -> Reply:
+    if not isinstance(body, dict) or not body.get("contents"):
+        return google_error(400, "Unable to submit request because it must have at least one contents field.")
+    tokens = prompt_tokens(body)
+    chars = sum(
+        len(t.replace(" ", "")) for c in body.get("contents") or [] if isinstance(c, dict) for t in _texts(c.get("parts"))
+    )
+    return json_reply(
+        {"totalTokens": tokens, "totalBillableCharacters": chars, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
+    )
+
+
+def malformed(reply: Reply) -> Reply:
+    """Break the JSON of an answer (first stream event, or the body) for the malformed-JSON fault."""
+    if reply.events is not None:
+        events = list(reply.events)  # type: ignore[arg-type]
+        if events:
+            first = events[0]
+            events[0] = first[: max(8, len(first) // 2)] + b"\r\n\r\n"
+        reply.events = events
+    else:
+        reply.body = reply.body[: max(1, len(reply.body) // 2)]
+    return reply
