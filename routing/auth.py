@@ -9,4 +9,250 @@ CONTRACT:
   -> google.auth.default(scopes=[cloud-platform]).
 - `TOKEN_CACHE`: the process-wide instance.
 - `SCOPE = "https://www.googleapis.com/auth/cloud-platform"`.
+
+How: google-auth mints (it signs the JWT and speaks the OAuth protocol) through a small adapter
+over the process-wide sync httpx client (google-auth ships no httpx transport). Minting blocks, so
+async callers run it in a worker thread; a threading.Lock per cache key makes the mint single-flight
+across threads, and an asyncio future per key and loop makes concurrent coroutines share one
+worker thread instead of queueing 20 of them on that lock.
 """
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import google.auth
+import google.auth.exceptions
+import google.auth.transport
+import httpx
+import orjson
+from google.oauth2 import service_account
+
+from routing import transport
+from routing.config import KeyConfig
+from routing.errors import AuthenticationError
+
+SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+GOOGLE_TOKEN_HOST = "oauth2.googleapis.com"
+# After a failed refresh while the old token is still valid, wait this long before trying again.
+_RETRY_FAILED_REFRESH_SECONDS = 5.0
+_TOKEN_HTTP_TIMEOUT = 30.0
+
+log = logging.getLogger(__name__)
+
+CacheKey = tuple[str, str]
+
+
+class _Response(google.auth.transport.Response):
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+
+    @property
+    def status(self) -> int:
+        return self._response.status_code
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._response.headers
+
+    @property
+    def data(self) -> bytes:
+        return self._response.content
+
+
+class HttpxRequest(google.auth.transport.Request):
+    """google-auth's `Request` protocol over an httpx sync client (the process-wide one by default)."""
+
+    def __init__(self, client: httpx.Client | None = None) -> None:
+        self._client = client
+
+    def __call__(self, url: str, method: str = "GET", body: bytes | None = None,
+                 headers: Mapping[str, str] | None = None, timeout: float | None = None,
+                 **kwargs: Any) -> _Response:
+        client = self._client or transport.sync_client()
+        try:
+            response = client.request(method, url, content=body, headers=dict(headers or {}),
+                                      timeout=timeout or _TOKEN_HTTP_TIMEOUT)
+        except httpx.HTTPError as exc:
+            raise google.auth.exceptions.TransportError(
+                f"{type(exc).__name__} talking to {urlsplit(url).hostname}") from exc
+        return _Response(response)
+
+
+@dataclass
+class _Entry:
+    credentials: Any  # google.auth.credentials.Credentials, reused across refreshes
+    token_uri_host: str
+    token: str | None = None
+    expires_at: float = 0.0
+    refresh_at: float = 0.0
+
+
+class TokenCache:
+    """Access tokens per (key_id, credential fingerprint), refreshed ahead of expiry, one mint at a time.
+
+    `clock` returns seconds (like time.time) and is injectable so tests can move time forward.
+    """
+
+    def __init__(self, *, refresh_margin_seconds: float = 300.0, clock: Callable[[], float] = time.time,
+                 http: httpx.Client | None = None) -> None:
+        self.refresh_margin_seconds = refresh_margin_seconds
+        self.clock = clock
+        self.token_requests = 0
+        self._request = HttpxRequest(http)
+        self._entries: dict[CacheKey, _Entry] = {}
+        self._locks: dict[CacheKey, threading.Lock] = {}
+        self._inflight: dict[tuple[CacheKey, asyncio.AbstractEventLoop], asyncio.Task[str]] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._count_lock = threading.Lock()
+
+    # -- public API ------------------------------------------------------------------------------
+
+    async def token(self, key: KeyConfig) -> str:
+        """A valid bearer token for `key`; concurrent callers share one refresh."""
+        ck = self._cache_key(key)
+        entry = self._entries.get(ck)
+        if entry is not None and entry.token is not None and self.clock() < entry.refresh_at:
+            return entry.token
+        loop = asyncio.get_running_loop()
+        slot = (ck, loop)
+        task = self._inflight.get(slot)
+        if task is None:
+            # A task of its own, so that a caller being cancelled does not cancel the others' wait.
+            task = loop.create_task(asyncio.to_thread(self._token_locked, key, ck))
+            self._inflight[slot] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(slot, None))
+        return await asyncio.shield(task)
+
+    def token_sync(self, key: KeyConfig) -> str:
+        """The same for sync callers (threads); blocks while a token is minted."""
+        ck = self._cache_key(key)
+        entry = self._entries.get(ck)
+        if entry is not None and entry.token is not None and self.clock() < entry.refresh_at:
+            return entry.token
+        return self._token_locked(key, ck)
+
+    def invalidate(self, key: KeyConfig, token: str | None = None) -> None:
+        """Drop the cached token (Vertex answered 401/403 with it).
+
+        With `token`, drop it only if it is still the cached one, so that many calls failing with
+        the same token cause one refresh, not one each.
+        """
+        entry = self._entries.get(self._cache_key(key))
+        if entry is not None and (token is None or entry.token == token):
+            entry.token = None
+            entry.refresh_at = 0.0
+
+    def clear(self) -> None:
+        """Forget every token and credential (tests, credential rotation)."""
+        self._entries.clear()
+
+    # -- minting ---------------------------------------------------------------------------------
+
+    def _cache_key(self, key: KeyConfig) -> CacheKey:
+        fingerprint = key.credential_fingerprint
+        if not fingerprint:
+            fingerprint = self._fingerprints.get(key.credentials, "")
+            if not fingerprint:
+                fingerprint = hashlib.sha256(key.credentials.encode()).hexdigest()
+                self._fingerprints[key.credentials] = fingerprint
+        return (key.key_id, fingerprint)
+
+    def _token_locked(self, key: KeyConfig, ck: CacheKey) -> str:
+        lock = self._locks.get(ck)
+        if lock is None:
+            lock = self._locks.setdefault(ck, threading.Lock())
+        with lock:
+            entry = self._entries.get(ck)
+            now = self.clock()
+            if entry is not None and entry.token is not None and now < entry.refresh_at:
+                return entry.token  # another thread refreshed it while we waited
+            if entry is None:
+                entry = self._new_entry(key)
+                self._entries[ck] = entry
+            try:
+                return self._mint(entry)
+            except AuthenticationError:
+                if entry.token is not None and now < entry.expires_at:
+                    # Still valid: serve it and try again a little later rather than fail the call.
+                    log.warning("token refresh failed for key %s; using the current token", key.key_id)
+                    entry.refresh_at = now + _RETRY_FAILED_REFRESH_SECONDS
+                    return entry.token
+                raise
+
+    def _new_entry(self, key: KeyConfig) -> _Entry:
+        if not key.credentials:
+            try:
+                credentials, _project = google.auth.default(scopes=[SCOPE])
+            except google.auth.exceptions.DefaultCredentialsError as exc:
+                raise AuthenticationError(
+                    f"Key {key.name or key.key_id} uses Application Default Credentials, but none were "
+                    "found: set GOOGLE_APPLICATION_CREDENTIALS on the server, or give the key a "
+                    "service-account credential.") from exc
+            return _Entry(credentials=credentials, token_uri_host=GOOGLE_TOKEN_HOST)
+        try:
+            info = orjson.loads(key.credentials)
+            credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+        except (ValueError, TypeError, KeyError) as exc:
+            # Never include the exception text: it can quote the key material.
+            raise AuthenticationError(
+                f"The service-account credential of key {key.name or key.key_id} cannot be loaded "
+                "(not a valid service-account JSON key with a PEM private key).") from exc
+        host = urlsplit(str(info.get("token_uri") or "")).hostname or GOOGLE_TOKEN_HOST
+        return _Entry(credentials=credentials, token_uri_host=host)
+
+    def _mint(self, entry: _Entry) -> str:
+        with self._count_lock:
+            self.token_requests += 1
+        credentials = entry.credentials
+        try:
+            credentials.refresh(self._request)
+        except google.auth.exceptions.RefreshError as exc:
+            raise AuthenticationError(
+                f"{entry.token_uri_host} refused to issue an access token: {_oauth_error(exc)}. Check that "
+                "the service-account key is still valid (not deleted or disabled) and that the "
+                "machine's clock is correct.") from exc
+        except google.auth.exceptions.TransportError as exc:
+            raise AuthenticationError(
+                f"Could not reach {entry.token_uri_host} to get an access token ({exc}).") from exc
+        except google.auth.exceptions.GoogleAuthError as exc:
+            raise AuthenticationError(
+                f"Could not get an access token from {entry.token_uri_host}: {type(exc).__name__}.") from exc
+        token = credentials.token
+        if not token:
+            raise AuthenticationError(f"{entry.token_uri_host} answered without an access token.")
+        now = self.clock()
+        lifetime = 3600.0
+        expiry = getattr(credentials, "expiry", None)
+        if isinstance(expiry, dt.datetime):
+            # google-auth keeps expiry as naive UTC; turn it into a lifetime on our own clock.
+            utcnow = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            lifetime = max(0.0, (expiry - utcnow).total_seconds())
+        margin = min(self.refresh_margin_seconds, lifetime / 2)
+        entry.token = token
+        entry.expires_at = now + lifetime
+        entry.refresh_at = now + lifetime - margin
+        return token
+
+
+def _oauth_error(exc: google.auth.exceptions.RefreshError) -> str:
+    """The OAuth error ("invalid_grant: Invalid JWT Signature.") without anything secret."""
+    if len(exc.args) > 1 and isinstance(exc.args[1], dict):
+        data = exc.args[1]
+        error = str(data.get("error") or "error")
+        description = data.get("error_description")
+        return f"{error}: {description}" if description else error
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    return text[:200]
+
+
+TOKEN_CACHE = TokenCache()

@@ -5,4 +5,162 @@ CONTRACT:
   created lazily, limits from `configure(max_connections=5000, keepalive_expiry=60.0,
   connect_timeout=10.0, read_timeout=120.0)`.
 - `async def aclose() -> None` for shutdown and tests.
+
+The async client keeps httpx's API but can run on aiohttp's connection pool (`httpx_aiohttp`).
+Measured on this 2-core machine against the emulator on loopback (bench/routing_overhead.py,
+one process, sequential keep-alive calls, see the numbers in that script's docstring): aiohttp's
+pool answers a small non-streaming call faster than httpx's own (httpcore over anyio), so it is
+the default backend; "httpx" stays selectable with `configure(backend="httpx")`.
+
+Connections belong to an event loop, so the async client is created once per running loop:
+uvicorn has one loop per worker (one client), while `asyncio.run` in a Celery task or a management
+command gets a fresh client, and the clients of loops that have closed are dropped.
 """
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import httpx
+
+Backend = Literal["aiohttp", "httpx"]
+
+
+@dataclass(frozen=True)
+class TransportSettings:
+    """Pool limits and timeouts of the process-wide clients (seconds)."""
+
+    max_connections: int = 5000
+    keepalive_expiry: float = 60.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    write_timeout: float = 30.0
+    pool_timeout: float = 10.0
+    backend: Backend = "aiohttp"
+
+    def timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect_timeout, read=self.read_timeout,
+                             write=self.write_timeout, pool=self.pool_timeout)
+
+    def limits(self) -> httpx.Limits:
+        return httpx.Limits(max_connections=self.max_connections,
+                            max_keepalive_connections=self.max_connections,
+                            keepalive_expiry=self.keepalive_expiry)
+
+
+_settings = TransportSettings()
+_lock = threading.Lock()
+_async_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+# The last (loop, client) pair: the common case is one loop per process, and this skips a dict lookup.
+_last: tuple[asyncio.AbstractEventLoop | None, httpx.AsyncClient | None] = (None, None)
+_sync_client: httpx.Client | None = None
+
+
+def configure(**changes: object) -> TransportSettings:
+    """Change limits/timeouts/backend (see TransportSettings); clients made afterwards use them.
+
+    Call it at start-up, before the first request; existing clients keep their settings until
+    `aclose()`.
+    """
+    global _settings
+    with _lock:
+        _settings = replace(_settings, **changes)  # type: ignore[arg-type]
+    return _settings
+
+
+def settings() -> TransportSettings:
+    return _settings
+
+
+def new_async_client(backend: Backend | None = None) -> httpx.AsyncClient:
+    """A new async client with the configured limits (the benchmark compares the backends with it)."""
+    s = _settings
+    backend = backend or s.backend
+    if backend == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        transport: httpx.AsyncBaseTransport = AiohttpTransport(limits=s.limits())
+    else:
+        transport = httpx.AsyncHTTPTransport(limits=s.limits())
+    return httpx.AsyncClient(transport=transport, timeout=s.timeout(), follow_redirects=False, trust_env=False)
+
+
+def async_client() -> httpx.AsyncClient:
+    """The async client of the running event loop (created on first use in that loop)."""
+    global _last
+    loop = asyncio.get_running_loop()
+    last_loop, last_client = _last
+    if last_loop is loop and last_client is not None:
+        return last_client
+    with _lock:
+        client = _async_clients.get(loop)
+        if client is None:
+            _drop_closed_loops()
+            client = new_async_client()
+            _async_clients[loop] = client
+        _last = (loop, client)
+    return client
+
+
+def sync_client() -> httpx.Client:
+    """The process-wide sync client (token minting, sync helpers). Safe to share between threads."""
+    global _sync_client
+    client = _sync_client
+    if client is None:
+        with _lock:
+            if _sync_client is None:
+                s = _settings
+                _sync_client = httpx.Client(limits=s.limits(), timeout=s.timeout(), follow_redirects=False,
+                                            trust_env=False)
+            client = _sync_client
+    return client
+
+
+async def aclose() -> None:
+    """Close the running loop's async client and the sync client (shutdown, tests)."""
+    global _last, _sync_client
+    loop = asyncio.get_running_loop()
+    with _lock:
+        client = _async_clients.pop(loop, None)
+        if _last[0] is loop:
+            _last = (None, None)
+        sync, _sync_client = _sync_client, None
+    if client is not None:
+        await client.aclose()
+    if sync is not None:
+        sync.close()
+
+
+def _drop_closed_loops() -> None:
+    """Forget the clients of loops that have closed (each `asyncio.run` leaves one behind)."""
+    for loop in [lp for lp in _async_clients if lp.is_closed()]:
+        _abandon(_async_clients.pop(loop))
+
+
+def _abandon(client: httpx.AsyncClient) -> None:
+    # Its loop is gone, so it cannot be awaited closed; its sockets went with the loop. Mark an
+    # aiohttp session closed so that it does not warn "Unclosed client session" when collected.
+    transport = getattr(client, "_transport", None)
+    session = getattr(transport, "client", None)
+    connector = getattr(session, "_connector", None)
+    if connector is not None:
+        with contextlib.suppress(Exception):  # best effort on a dead loop
+            connector._close()
+        session._connector = None
+
+
+def _reset_after_fork() -> None:
+    # A forked child (Celery prefork) must not share its parent's sockets.
+    global _last, _sync_client
+    _async_clients.clear()
+    _last = (None, None)
+    _sync_client = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
