@@ -32,4 +32,135 @@ routing/families/__init__.py's REGISTRY: family name -> adapter instance; never 
 
 Responses API requests are converted to Chat Completions and back in routing/responses.py, so the
 adapters only speak Chat Completions.
+
+ADDITIONS (beyond the contract above; all optional for callers):
+
+- `WireRequest.headers`: extra request headers a family needs (none today; the router adds auth).
+- `ChatAdapter.parse_count_tokens(body, *, model) -> dict`: Vertex's count answer as
+  `{"object": "response.input_tokens", "input_tokens": N, "model": model}`.
+- `StreamTranslator.feed` ignores the OpenAI-style terminal `data: [DONE]` (pass the raw string or
+  skip it); an upstream error event raises `routing.errors.StreamInterruptedError` (never retried).
+  `finish()` must be called once after the last event; it returns the closing chunks (the finish
+  chunk if the upstream never sent one, and the usage chunk when `include_usage`).
+- `ImageAdapter` (Imagen, Gemini image models): `build_images`, `build_image_edit`, `parse_images`.
+- `VideoAdapter` (Veo): `build_video_start`, `parse_video_start`, `build_video_poll`,
+  `parse_video_poll`.
+- `supports(capability) -> bool` on every adapter: "chat", "count_tokens", "embeddings",
+  "images", "image_edits", "video", so the router can answer 400 for e.g. embeddings on a chat model.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Json = dict[str, Any]
+
+
+@dataclass
+class WireRequest:
+    """One Vertex call, relative to `/v1/projects/{p}/locations/{r}/`.
+
+    The router prefixes the location path and host, checks the URL, and attaches the token; the
+    adapter only decides the resource, the JSON body and whether the answer is a stream.
+    """
+
+    resource: str
+    body: Json | None
+    method: str = "POST"
+    query: dict[str, str] = field(default_factory=dict)
+    stream: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class StreamTranslator(Protocol):
+    """Turns one family's stream events into OpenAI chunks, event by event, as they arrive."""
+
+    usage: Json | None
+
+    def feed(self, event: str | None, data: Json | str) -> list[Json]:
+        """One parsed SSE event (its `event:` name or None, and its JSON data) in, chunks out."""
+        ...
+
+    def finish(self) -> list[Json]:
+        """Closing chunks after the last event (finish reason if still pending, usage chunk)."""
+        ...
+
+
+@runtime_checkable
+class ChatAdapter(Protocol):
+    """Chat Completions in, a Vertex call out; the Vertex answer in, a chat.completion out."""
+
+    family: str
+
+    def supports(self, capability: str) -> bool: ...
+
+    def build_chat(self, request: Json, *, target: str, model: str) -> WireRequest:
+        """`request` is an OpenAI Chat Completions body; `model` is the caller's alias."""
+        ...
+
+    def parse_chat(self, body: Json, *, model: str) -> Json:
+        """A non-streaming Vertex answer -> an OpenAI `chat.completion` (model = the alias)."""
+        ...
+
+    def stream_translator(self, *, model: str, include_usage: bool) -> StreamTranslator: ...
+
+    def build_count_tokens(self, request: Json, *, target: str) -> WireRequest: ...
+
+    def parse_count_tokens(self, body: Json, *, model: str) -> Json: ...
+
+
+@runtime_checkable
+class EmbeddingAdapter(Protocol):
+    """OpenAI embeddings request in, Vertex `:predict` out, and back."""
+
+    family: str
+
+    def supports(self, capability: str) -> bool: ...
+
+    def build_embeddings(self, request: Json, *, target: str) -> WireRequest: ...
+
+    def parse_embeddings(self, body: Json, *, model: str) -> Json: ...
+
+
+@runtime_checkable
+class ImageAdapter(Protocol):
+    """OpenAI images generation/edit request in, Vertex call out; answer -> `{created, data[b64_json]}`."""
+
+    family: str
+
+    def supports(self, capability: str) -> bool: ...
+
+    def build_images(self, request: Json, *, target: str) -> WireRequest: ...
+
+    def build_image_edit(self, request: Json, *, target: str) -> WireRequest: ...
+
+    def parse_images(self, body: Json, *, model: str) -> Json: ...
+
+
+@runtime_checkable
+class VideoAdapter(Protocol):
+    """Veo: start a long-running prediction, then poll it until the video is there."""
+
+    family: str
+
+    def supports(self, capability: str) -> bool: ...
+
+    def build_video_start(self, request: Json, *, target: str) -> WireRequest: ...
+
+    def parse_video_start(self, body: Json, *, model: str) -> Json: ...
+
+    def build_video_poll(self, *, target: str, operation: str) -> WireRequest: ...
+
+    def parse_video_poll(self, body: Json, *, model: str) -> Json: ...
+
+
+class BaseAdapter:
+    """Shared plumbing: the capability table. Subclasses list what they implement."""
+
+    family: str = ""
+    capabilities: frozenset[str] = frozenset()
+
+    def supports(self, capability: str) -> bool:
+        return capability in self.capabilities
