@@ -7,7 +7,17 @@ field name a user can act on and a plain-language reason.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 class ConfigError(ValueError):
@@ -61,3 +71,450 @@ class KeyConfig:
     weight: int = 1
     # token_uri values other than Google's that this key's credential may use (the emulator).
     allowed_token_uris: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Validators. Each returns the value unchanged or raises ConfigError; none trims or case-folds,
+# because a value that needs fixing is a value the user should see rejected.
+
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+_REGION_SHAPE = re.compile(r"[a-z]+(?:-[a-z]+[0-9]+)?")
+_PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_PROJECT_NUMBER = re.compile(r"[0-9]{1,20}")
+# One path segment's worth of model id: letters, digits, ".", "_", "@", "-"; starts alphanumeric
+# (so never "." or ".."). Everything else (/ ? # : % whitespace, unicode) is refused.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+_MAX_NAME = 128
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """A user-supplied value quoted for a message; repr() makes newlines and control characters visible."""
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _require_str(field_name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(field_name, f"must be a string, not {type(value).__name__}.")
+    if not value:
+        raise ConfigError(field_name, "is required and may not be empty.")
+    return value
+
+
+def validate_region(region: object, field_name: str = "region") -> str:
+    """A known Vertex AI region id (`routing.catalog.REGIONS`) in its exact lowercase form."""
+    from routing.catalog import is_known_region  # catalog imports ConfigError from here
+
+    value = _require_str(field_name, region)
+    if not _REGION_SHAPE.fullmatch(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a region id: use lowercase letters, digits and one hyphen, "
+            "exactly as Google writes it (for example us-central1, europe-west4, global), "
+            "with no spaces, dots, slashes or other characters.",
+        )
+    if not is_known_region(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a Vertex AI region this gateway knows "
+            "(for example us-central1, us-east5, europe-west1, asia-southeast1, global, us or eu).",
+        )
+    return value
+
+
+def validate_project_id(project_id: object, field_name: str = "project_id") -> str:
+    """A Google Cloud project id: 6-30 characters, lowercase letter first, lowercase letters, digits
+    and hyphens, not ending in a hyphen."""
+    value = _require_str(field_name, project_id)
+    if not _PROJECT_ID.fullmatch(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a Google Cloud project id: it must be 6 to 30 characters of "
+            "lowercase letters, digits and hyphens, start with a letter and not end with a hyphen "
+            "(for example my-project-123).",
+        )
+    return value
+
+
+def validate_project_number(project_number: object, field_name: str = "project_number") -> str:
+    """A Google Cloud project number: digits only (up to 20). "" is allowed (it is optional)."""
+    if project_number == "":
+        return ""
+    value = _require_str(field_name, project_number)
+    if not _PROJECT_NUMBER.fullmatch(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a project number: it must be digits only (for example 123456789012).",
+        )
+    return value
+
+
+def validate_alias(alias: object, field_name: str = "alias") -> str:
+    """A deployment alias (the model name callers use): letters, digits, ".", "_", "@", "-"."""
+    value = _require_str(field_name, alias)
+    if len(value) > _MAX_NAME or not _NAME.fullmatch(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a valid model alias: use at most {_MAX_NAME} letters, digits, "
+            "'.', '_', '@' and '-', starting with a letter or digit (no '/', '?', '#', ':' or spaces).",
+        )
+    return value
+
+
+def _valid_model_id(value: str) -> bool:
+    if len(value) > _MAX_NAME:
+        return False
+    parts = value.split("/")
+    if len(parts) > 2:
+        return False
+    # A partner MaaS id is publisher/model (meta/llama-3.3-70b-instruct-maas).
+    return all(_NAME.fullmatch(p) for p in parts)
+
+
+def validate_target(target: object, field_name: str = "target") -> str:
+    """A deployment target: a model id (`gemini-2.0-flash`, `claude-sonnet-4-5@20250929`), a partner
+    MaaS id with exactly one "/" (`meta/llama-3.3-70b-instruct-maas`) or a fine-tuned endpoint id
+    (digits). The shape must also be one `routing.catalog.family_of` can route."""
+    from routing.catalog import family_of
+
+    value = _require_str(field_name, target)
+    if not _valid_model_id(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a valid model id: use letters, digits, '.', '_', '@' and '-' "
+            "(at most one '/', as in meta/llama-3.3-70b-instruct-maas; no '?', '#', ':' or spaces).",
+        )
+    try:
+        family_of(value)
+    except ConfigError as exc:
+        problem = exc.message
+    else:
+        return value
+    raise ConfigError(field_name, problem)
+
+
+def validate_allowed_model(model: object, field_name: str = "allowedModels") -> str:
+    """An allowedModels entry: an alias or model id (one "/" allowed for partner MaaS ids)."""
+    value = _require_str(field_name, model)
+    if not _valid_model_id(value):
+        raise ConfigError(
+            field_name,
+            f"{_shown(value)} is not a valid model name: use letters, digits, '.', '_', '@' and '-' "
+            "(at most one '/'; no '?', '#', ':' or spaces).",
+        )
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Service-account credentials
+
+_SA_REQUIRED = ("client_email", "private_key", "private_key_id", "token_uri")
+_CRED_FIELD = "auth_credentials"
+_SA_CACHE: dict[tuple[str, tuple[str, ...]], ServiceAccountInfo] = {}
+_SA_CACHE_LOCK = threading.Lock()
+_SA_CACHE_MAX = 256
+
+
+def parse_service_account(raw: str | Mapping[str, Any] | None, *,
+                          allowed_token_uris: Iterable[str] = ()) -> ServiceAccountInfo | None:
+    """Validate a service-account key before google-auth sees it; None for "" (Application Default
+    Credentials).
+
+    Checks: a JSON object; `type` is "service_account"; `client_email`, `private_key`,
+    `private_key_id`, `token_uri` present; the private key is an RSA PEM key that `cryptography`
+    can load; `token_uri` is Google's (`GOOGLE_TOKEN_URI`) unless listed in `allowed_token_uris`.
+    Error messages name the problem and never contain key material.
+    """
+    if raw is None or raw == "":
+        return None
+    allowed = tuple(allowed_token_uris)
+    if isinstance(raw, Mapping):
+        raw = json.dumps(dict(raw))
+    if not isinstance(raw, str):
+        raise ConfigError(_CRED_FIELD, "must be the service-account key file as a JSON string.")
+    cache_key = (hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest(), allowed)
+    with _SA_CACHE_LOCK:
+        cached = _SA_CACHE.get(cache_key)
+    if cached is not None:
+        return cached
+    info = _parse_service_account(raw, allowed)
+    with _SA_CACHE_LOCK:
+        if len(_SA_CACHE) >= _SA_CACHE_MAX:
+            _SA_CACHE.clear()
+        _SA_CACHE[cache_key] = info
+    return info
+
+
+def _parse_service_account(raw: str, allowed: tuple[str, ...]) -> ServiceAccountInfo:
+    # Errors are raised outside `except` blocks so no exception context (json's holds the whole
+    # document) travels with them into a log.
+    data: object = None
+    decode_problem = ""
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        decode_problem = f"is not valid JSON{where}: paste the whole key file downloaded from the Google Cloud console."
+    if decode_problem:
+        raise ConfigError(_CRED_FIELD, decode_problem)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            _CRED_FIELD,
+            f"must be a JSON object (a service-account key file), not a JSON {_json_kind(data)}.",
+        )
+    kind = data.get("type")
+    if kind != "service_account":
+        shown = _shown(kind, 40) if isinstance(kind, str) else "missing"
+        raise ConfigError(
+            _CRED_FIELD,
+            f"type is {shown}; only service-account keys (\"type\": \"service_account\") are accepted "
+            "(user credentials such as authorized_user or external_account are not).",
+        )
+    missing = [name for name in _SA_REQUIRED if not isinstance(data.get(name), str) or not data.get(name)]
+    if missing:
+        raise ConfigError(_CRED_FIELD, f"is missing {', '.join(missing)}: paste the complete key file.")
+    client_email: str = data["client_email"]
+    if "@" not in client_email or any(c.isspace() for c in client_email) or len(client_email) > 254:
+        raise ConfigError(_CRED_FIELD, "client_email is not an email address.")
+    private_key_id: str = data["private_key_id"]
+    if not re.fullmatch(r"[A-Za-z0-9]{1,128}", private_key_id):
+        raise ConfigError(_CRED_FIELD, "private_key_id must be letters and digits (as Google issues it).")
+    token_uri: str = data["token_uri"]
+    if token_uri != GOOGLE_TOKEN_URI and token_uri not in allowed:
+        raise ConfigError(
+            _CRED_FIELD,
+            f"token_uri is {_shown(token_uri)}; it must be {GOOGLE_TOKEN_URI} (other token endpoints "
+            "must be allowed explicitly by the operator).",
+        )
+    der = _private_key_der(data["private_key"])
+    project_id = data.get("project_id")
+    return ServiceAccountInfo(
+        client_email=client_email,
+        private_key_id=private_key_id,
+        fingerprint=_fingerprint(client_email, private_key_id, der),
+        token_uri=token_uri,
+        project_id=project_id if isinstance(project_id, str) else "",
+    )
+
+
+def _json_kind(value: object) -> str:
+    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _private_key_der(pem: str) -> bytes:
+    """The key as PKCS#8 DER, or ConfigError saying why it cannot be used (never quoting it)."""
+    if "\n" not in pem.strip() and "\\n" in pem:
+        raise ConfigError(
+            _CRED_FIELD,
+            "private_key contains the two characters backslash and n instead of line breaks: the key "
+            "file was escaped twice. Paste the JSON key file exactly as downloaded.",
+        )
+    key: object = None
+    try:
+        key = serialization.load_pem_private_key(pem.encode("utf-8"), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key = None
+    if key is None:
+        raise ConfigError(
+            _CRED_FIELD,
+            "private_key is not a readable PEM private key (it should start with "
+            "-----BEGIN PRIVATE KEY----- and be unencrypted, as in the downloaded key file).",
+        )
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(_CRED_FIELD, "private_key must be an RSA key, as Google issues for service accounts.")
+    return key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _fingerprint(client_email: str, private_key_id: str, der: bytes) -> str:
+    # sha256 over email, key id and the key's canonical DER form: stable across JSON formatting and
+    # PEM line wrapping, different for every new key; 16 hex chars identify it without revealing it.
+    digest = hashlib.sha256()
+    digest.update(client_email.encode())
+    digest.update(b"\0")
+    digest.update(private_key_id.encode())
+    digest.update(b"\0")
+    digest.update(der)
+    return digest.hexdigest()[:16]
+
+
+def credential_fingerprint(raw: str | Mapping[str, Any] | None, *, allowed_token_uris: Iterable[str] = ()) -> str:
+    """The credential's fingerprint: the first 16 hex digits of sha256(client_email NUL private_key_id
+    NUL private-key PKCS#8 DER). "" for Application Default Credentials. Raises ConfigError when the
+    credential is invalid."""
+    info = parse_service_account(raw, allowed_token_uris=allowed_token_uris)
+    return info.fingerprint if info else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole vertex_key_config object
+
+
+class ConfigErrors(ConfigError):
+    """Several invalid fields at once: `errors` maps each field to its reasons."""
+
+    def __init__(self, errors: Mapping[str, list[str]]) -> None:
+        self.errors: dict[str, list[str]] = {k: list(v) for k, v in errors.items()}
+        first = next(iter(self.errors), "vertex_key_config")
+        summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items())
+        super().__init__(first, " ".join(self.errors.get(first, [])) or "is invalid.")
+        self.args = (summary,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True)
+class ParsedKeyConfig:
+    """A validated `vertex_key_config`. `auth_credentials` is the raw secret (excluded from repr)."""
+
+    project_id: str
+    project_number: str
+    region: str
+    auth_credentials: str = field(repr=False)
+    credential: ServiceAccountInfo | None
+    deployments: dict[str, str]
+    deployment_regions: dict[str, str]
+    allowedModels: list[str]  # the seed's field name
+
+
+KEY_CONFIG_FIELDS = ("project_id", "project_number", "region", "auth_credentials", "deployments",
+                     "allowedModels", "deployment_regions")
+
+
+def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] = ()) -> ParsedKeyConfig:
+    """Validate a whole seed-shape `vertex_key_config` object and collect every bad field.
+
+    Shape: `{"project_id", "project_number", "region", "auth_credentials", "deployments": {alias:
+    target}, "allowedModels": [...]}` plus this gateway's extension `"deployment_regions": {alias:
+    region}` (a per-deployment region override, like Claude Code's VERTEX_REGION_<MODEL>; every alias
+    must be a deployment). `project_id` and `region` are required; the rest are optional.
+    `auth_credentials` may be the key file as a JSON string or object ("" or absent: Application
+    Default Credentials). Raises `ConfigErrors` naming fields like "region", "auth_credentials",
+    "deployments.my-alias", "deployment_regions.my-alias", "allowedModels[2]" or an unknown field.
+    """
+    if not isinstance(data, Mapping):
+        raise ConfigErrors({"vertex_key_config": ["must be a JSON object."]})
+    errors: dict[str, list[str]] = {}
+
+    def check(field_name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            errors.setdefault(field_name, []).append(exc.message)
+            return None
+
+    for name in data:
+        if name not in KEY_CONFIG_FIELDS:
+            errors.setdefault(str(name), []).append(
+                f"is not a vertex_key_config field (known fields: {', '.join(KEY_CONFIG_FIELDS)})."
+            )
+
+    project_id = check("project_id", validate_project_id, data.get("project_id"))
+    raw_number = data.get("project_number", "")
+    if isinstance(raw_number, int) and not isinstance(raw_number, bool) and raw_number >= 0:
+        raw_number = str(raw_number)  # a JSON number is the same project number, not a typo
+    project_number = check("project_number", validate_project_number, raw_number)
+    region = check("region", validate_region, data.get("region"))
+
+    raw_creds = data.get("auth_credentials", "")
+    if raw_creds is None:
+        raw_creds = ""
+    credential = check(_CRED_FIELD, parse_service_account, raw_creds, allowed_token_uris=allowed_token_uris)
+    creds_text = json.dumps(raw_creds) if isinstance(raw_creds, Mapping) else raw_creds
+
+    deployments: dict[str, str] = {}
+    raw_deployments = data.get("deployments", {})
+    if raw_deployments is None:
+        raw_deployments = {}
+    if not isinstance(raw_deployments, Mapping):
+        errors.setdefault("deployments", []).append("must be an object mapping each alias to a model id.")
+        raw_deployments = {}
+    for alias, target in raw_deployments.items():
+        key = f"deployments.{alias}"
+        ok_alias = check(key, validate_alias, alias, key)
+        ok_target = check(key, validate_target, target, key)
+        if ok_alias is not None and ok_target is not None:
+            deployments[ok_alias] = ok_target
+
+    deployment_regions: dict[str, str] = {}
+    raw_regions = data.get("deployment_regions", {})
+    if raw_regions is None:
+        raw_regions = {}
+    if not isinstance(raw_regions, Mapping):
+        errors.setdefault("deployment_regions", []).append("must be an object mapping aliases to regions.")
+        raw_regions = {}
+    for alias, dep_region in raw_regions.items():
+        key = f"deployment_regions.{alias}"
+        if alias not in raw_deployments:
+            errors.setdefault(key, []).append(f"{_shown(alias)} is not one of this key's deployments.")
+            continue
+        ok_region = check(key, validate_region, dep_region, key)
+        if ok_region is not None:
+            deployment_regions[str(alias)] = ok_region
+
+    allowed_models: list[str] = []
+    raw_allowed = data.get("allowedModels", [])
+    if raw_allowed is None:
+        raw_allowed = []
+    if not isinstance(raw_allowed, list):
+        errors.setdefault("allowedModels", []).append("must be a list of model names.")
+        raw_allowed = []
+    first_index: dict[str, int] = {}
+    for i, model in enumerate(raw_allowed):
+        key = f"allowedModels[{i}]"
+        ok = check(key, validate_allowed_model, model, key)
+        if ok is None:
+            continue
+        if ok in first_index:
+            errors.setdefault(key, []).append(f"{_shown(ok)} is listed twice (also allowedModels[{first_index[ok]}]).")
+            continue
+        first_index[ok] = i
+        allowed_models.append(ok)
+
+    if errors:
+        raise ConfigErrors(errors)
+    return ParsedKeyConfig(
+        project_id=project_id,
+        project_number=project_number or "",
+        region=region,
+        auth_credentials=creds_text,
+        credential=credential,
+        deployments=deployments,
+        deployment_regions=deployment_regions,
+        allowedModels=allowed_models,
+    )
+
+
+_WARN_REGIONS = 6
+
+
+def availability_warnings(*, region: str, deployments: Mapping[str, str],
+                          deployment_regions: Mapping[str, str] | None = None,
+                          catalog: Any = None) -> list[str]:
+    """Readable warnings for deployments whose model the catalog says is not served in the region the
+    deployment will use (its override, else the key's region). Silent when the catalog cannot tell.
+
+    "claude-3-5-haiku@20241022 is not served in global; it is served in us-east5, europe-west1, ..."
+    """
+    if catalog is None:
+        from routing.catalog import DEFAULT_CATALOG
+
+        catalog = DEFAULT_CATALOG
+    overrides = deployment_regions or {}
+    warnings: list[str] = []
+    for alias, target in deployments.items():
+        used = overrides.get(alias, region)
+        if catalog.is_served(target, used) is not False:
+            continue
+        elsewhere = catalog.failover_regions(target, used)
+        if elsewhere:
+            shown = ", ".join(elsewhere[:_WARN_REGIONS])
+            if len(elsewhere) > _WARN_REGIONS:
+                shown += f" and {len(elsewhere) - _WARN_REGIONS} more regions"
+            warnings.append(f"{target} is not served in {used}; it is served in {shown}.")
+        else:
+            warnings.append(f"{target} is not served in {used} according to the availability catalog.")
+    return warnings
