@@ -147,6 +147,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Messages stay server-side: the admin shows a new API token once through a message.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -164,6 +166,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -184,7 +187,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "gateway_admin.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "gateway_admin.api.errors.exception_handler",
@@ -240,4 +243,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
+}
+
+# Celery beat: model listings refreshed, and key health recorded, every few minutes. Other areas add
+# their own entries to this dict (CELERY_BEAT_SCHEDULE["name"] = {...}).
+KEY_HEALTH_INTERVAL_SECONDS = env.int("KEY_HEALTH_INTERVAL_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "models-refresh-all": {
+        "task": "gateway_admin.keys_refresh_all",
+        "schedule": float(MODELS_REFRESH_INTERVAL_SECONDS),
+    },
+    "keys-health": {"task": "gateway_admin.keys_health", "schedule": float(KEY_HEALTH_INTERVAL_SECONDS)},
 }

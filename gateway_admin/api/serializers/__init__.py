@@ -1,0 +1,1 @@
+"""Serializers of the config API, one module per entity."""

@@ -1,0 +1,1 @@
+"""Config API views, one module per entity. Plain CRUD is declarative; writes call services."""
