@@ -341,8 +341,11 @@ async def _fetch_all(
         query = {"pageSize": str(PAGE_SIZE)}
         if page_token:
             query["pageToken"] = page_token
-        url = endpoints.build_url(
-            project_id=key.project_id, region=key.region, resource="models", override=base_url, query=query
+        url = endpoints.check_url(
+            endpoints.build_url(
+                project_id=key.project_id, region=key.region, resource="models", override=base_url, query=query
+            ),
+            override=base_url,
         )
         attempt = 0
         while True:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from routing import transport
 from routing.config import KeyConfig
 from routing.errors import RoutingError
 from routing.listing import (
@@ -330,6 +331,13 @@ async def test_check_key_reports_status_latency_and_count() -> None:
 # --- against the emulator over real HTTP ---------------------------------------------------------
 
 
+@pytest.fixture
+async def closed_transport():  # type: ignore[no-untyped-def]
+    """Close this test loop's pooled client afterwards (its loop ends with the test)."""
+    yield
+    await transport.aclose()
+
+
 def emulator_key(vertex, **kw) -> KeyConfig:  # type: ignore[no-untyped-def]
     return KeyConfig(
         key_id=kw.pop("key_id", "emu"),
@@ -352,7 +360,7 @@ def emulator_tuned(endpoint_id: str, project: str = PROJECT) -> dict:
     }
 
 
-async def test_seed_example_1_against_the_emulator(vertex) -> None:  # type: ignore[no-untyped-def]
+async def test_seed_example_1_against_the_emulator(vertex, closed_transport) -> None:  # type: ignore[no-untyped-def]
     vertex.set_custom_models(PROJECT, REGION, [emulator_tuned("1234567890"), emulator_tuned("9876543210")])
     deployments = {"my-gemini-ft": "1234567890", "my-claude-ft": "9876543210"}
 
@@ -365,7 +373,7 @@ async def test_seed_example_1_against_the_emulator(vertex) -> None:  # type: ign
     ]
 
 
-async def test_1234_custom_models_over_13_pages_are_all_listed_by_the_emulator(vertex) -> None:  # type: ignore[no-untyped-def]
+async def test_1234_custom_models_over_13_pages_are_all_listed_by_the_emulator(vertex, closed_transport) -> None:  # type: ignore[no-untyped-def]
     vertex.set_custom_models(PROJECT, REGION, [emulator_tuned(str(10**9 + i)) for i in range(1234)])
     vertex.clear_requests()
 
@@ -378,7 +386,7 @@ async def test_1234_custom_models_over_13_pages_are_all_listed_by_the_emulator(v
     assert len(entries) == 1235 and len({e.id for e in entries}) == 1235
 
 
-async def test_check_key_against_the_emulator_mints_a_token_and_counts_models(vertex) -> None:  # type: ignore[no-untyped-def]
+async def test_check_key_against_the_emulator_mints_a_token_and_counts_models(vertex, closed_transport) -> None:  # type: ignore[no-untyped-def]
     vertex.set_custom_models(PROJECT, REGION, [emulator_tuned("1"), emulator_tuned("2")])
 
     started = time.time()
@@ -389,7 +397,7 @@ async def test_check_key_against_the_emulator_mints_a_token_and_counts_models(ve
     assert check.checked_at >= started
 
 
-async def test_check_key_names_an_unknown_service_account(vertex, service_account_factory) -> None:  # type: ignore[no-untyped-def]
+async def test_check_key_names_an_unknown_service_account(vertex, service_account_factory, closed_transport) -> None:  # type: ignore[no-untyped-def]
     stranger = service_account_factory(name="stranger", token_uri=vertex.token_uri)
 
     check = await check_key(
