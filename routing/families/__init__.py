@@ -19,13 +19,23 @@ from routing.families.base import (
     VideoAdapter,
     WireRequest,
 )
+from routing.families.embeddings import EmbeddingsAdapter
 from routing.families.gemini import GeminiAdapter
+from routing.families.imagen import ImagenAdapter
+from routing.families.mistral import MistralAdapter
+from routing.families.openai_compat import OpenAICompatAdapter
 from routing.families.tuned import TunedAdapter
+from routing.families.veo import VeoAdapter
 
 REGISTRY: dict[str, Any] = {
     "gemini": GeminiAdapter(),
     "anthropic": AnthropicAdapter(),
     "tuned": TunedAdapter(),
+    "mistral": MistralAdapter(),
+    "openai_compat": OpenAICompatAdapter(),
+    "embedding": EmbeddingsAdapter(),
+    "imagen": ImagenAdapter(),
+    "veo": VeoAdapter(),
 }
 
 
