@@ -1,0 +1,305 @@
+"""The attempt loop behind Router: URL, token, call; retry, fail over, cool down; record every attempt.
+
+Rules (ARCHITECTURE.md, "Upstream faults"): at most `policy.max_retries` retries of one slot (key,
+region, target) on 429/500/502/503/504 and transport errors, with backoff and jitter and Retry-After
+honoured; then the next slot: other regions that serve the model (global first), then other keys.
+401/403 drop the token and retry once with a fresh one; 400/404 and the rest are not retried, but a
+404 teaches the catalog that the region does not serve the model and may move on to a region that
+does. Streams are retried only until their first byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+
+from routing import endpoints, transport
+from routing.auth import TokenCache
+from routing.catalog import Catalog
+from routing.config import ConfigError
+from routing.errors import (
+    ConfigurationError,
+    RoutingError,
+    TransportError,
+    UpstreamError,
+    UpstreamServerError,
+    UpstreamTimeoutError,
+    error_from_vertex,
+)
+from routing.results import Attempt, RouteResult
+from routing.retry import Cooldowns, RetryPolicy, parse_retry_after
+from routing.route_stream import RouteStream, StreamRoute
+
+if TYPE_CHECKING:
+    from routing.router import Candidate
+
+Json = dict[str, Any]
+_REDACTED = "Bearer [redacted]"
+_URL_CACHE_MAX = 4096
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One place to send the call: a candidate (key + target) in a region."""
+
+    cand: Candidate
+    region: str
+
+
+@dataclass
+class Call:
+    """What to send: the caller's alias, the adapter capability, and how to build the wire request."""
+
+    model: str
+    capability: str
+    build: Callable[[Any, Candidate], Any]
+
+
+@dataclass
+class _Exchange:
+    status: int
+    headers: httpx.Headers
+    body: bytes | None
+    response: httpx.Response | None = None
+    raw: Any = None
+    first: bytes = b""
+
+
+class AttemptRunner:
+    def __init__(self, *, catalog: Catalog, base_url: str | None, tokens: TokenCache, policy: RetryPolicy,
+                 client: httpx.AsyncClient | None, cooldowns: Cooldowns) -> None:
+        self.catalog = catalog
+        self.base_url = base_url
+        self.tokens = tokens
+        self.policy = policy
+        self.client = client
+        self.cooldowns = cooldowns
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if policy.timeout is None else policy.timeout
+        self._urls: dict[tuple[Any, ...], tuple[str, str]] = {}
+
+    # -- plan ------------------------------------------------------------------------------------
+
+    def plan(self, candidates: Sequence[Candidate]) -> Iterator[Slot]:
+        """Slots in order: each candidate's own region, then (lazily) other regions serving its
+        target, global first; slots cooling down come last. Computed only as far as it is used."""
+        seen: set[tuple[str, str, str]] = set()
+        deferred: list[Slot] = []
+        policy = self.policy
+        cooling = self.cooldowns.cooling
+        for cand in candidates:
+            regions: Iterator[str] = iter((cand.region,))
+            if policy.region_failover and cand.family != "tuned":
+                regions = _chain_lazy(cand.region, lambda c=cand: self._failover_regions(c))
+            for region in regions:
+                ident = (cand.key.key_id, region, cand.target)
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                slot = Slot(cand, region)
+                if cooling(ident):
+                    deferred.append(slot)
+                else:
+                    yield slot
+        yield from deferred
+
+    def _failover_regions(self, cand: Candidate) -> list[str]:
+        regions = self.catalog.failover_regions(cand.target, cand.region)
+        return list(regions[: self.policy.max_failover_regions])
+
+    # -- non-streaming ---------------------------------------------------------------------------
+
+    async def run(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
+                  parse: Callable[[Any, Json], Json]) -> RouteResult:
+        started = time.perf_counter()
+
+        def finish(slot: Slot, wire: Any, url: str, host: str, ex: _Exchange, attempts: list[Attempt]
+                   ) -> RouteResult:
+            cand = slot.cand
+            try:
+                body = orjson.loads(ex.body or b"")
+            except orjson.JSONDecodeError:
+                raise UpstreamServerError(
+                    f"Vertex answered {cand.target} in {slot.region} with a body that is not valid JSON.",
+                    upstream_status=ex.status) from None
+            try:
+                response = parse(cand.adapter, body)
+            except RoutingError:
+                raise
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+                raise UpstreamError(
+                    f"Vertex answered {cand.target} in {slot.region} in a shape this gateway does not "
+                    f"understand ({type(exc).__name__}).", upstream_status=ex.status, upstream_body=body
+                ) from None
+            return RouteResult(
+                response=response, attempts=attempts, key_id=cand.key.key_id, key_name=cand.key.name,
+                region=slot.region, host=host, target=cand.target, family=cand.family,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                usage=response.get("usage") if isinstance(response, dict) else None,
+                wire_request=_wire_request(wire, url), wire_response={"status": ex.status, "body": body})
+
+        return await self._route(call, slots, finish, stream=False)
+
+    # -- streaming -------------------------------------------------------------------------------
+
+    async def stream(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
+                     make_translator: Callable[[Any], Any], transform: Any = None) -> RouteStream:
+        started = time.perf_counter()
+
+        def finish(slot: Slot, wire: Any, url: str, host: str, ex: _Exchange, attempts: list[Attempt]
+                   ) -> RouteStream:
+            cand = slot.cand
+            route = StreamRoute(attempts=attempts, key_id=cand.key.key_id, key_name=cand.key.name,
+                                region=slot.region, host=host, target=cand.target, family=cand.family,
+                                model=call.model, wire_request=_wire_request(wire, url))
+            assert ex.response is not None
+            return RouteStream(route, ex.response, ex.raw, ex.first, make_translator(cand.adapter),
+                               started=started, transform=transform)
+
+        return await self._route(call, slots, finish, stream=True)
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    async def _route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
+                     finish: Callable[..., Any], *, stream: bool) -> Any:
+        policy = self.policy
+        client = self.client or transport.async_client()
+        attempts: list[Attempt] = []
+        error: RoutingError | None = None
+        refreshed = False  # the one token refresh of this call (401/403) is used
+        only_served = False  # after a 404: only regions the catalog says serve the target
+        used = 0
+        try:
+            for slot in slots:
+                cand, region = slot.cand, slot.region
+                if only_served and self.catalog.is_served(cand.target, region) is not True:
+                    continue
+                if used > policy.max_failovers:
+                    break
+                used += 1
+                wire = call.build(cand.adapter, cand)
+                url, host = self._url(cand, region, wire)
+                content = orjson.dumps(wire.body) if wire.body is not None else None
+                ident = (cand.key.key_id, region, cand.target)
+                failures = 0
+                while True:
+                    token = await self.tokens.token(cand.key)
+                    headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
+                    if wire.headers:
+                        headers.update(wire.headers)
+                    moved = bool(attempts) and (attempts[-1].key_id != cand.key.key_id
+                                                or attempts[-1].region != region)
+                    t0 = time.perf_counter()
+                    status: int | None = None
+                    try:
+                        ex = await self._exchange(client, wire.method, url, content, headers, stream)
+                        status = ex.status
+                        if 200 <= status < 300:
+                            attempt = Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, status,
+                                              None, (time.perf_counter() - t0) * 1000, moved)
+                            attempts.append(attempt)
+                            try:
+                                result = finish(slot, wire, url, host, ex, attempts)
+                            except RoutingError as exc:
+                                attempt.error = exc.user_message
+                                raise
+                            self.cooldowns.success(ident)
+                            return result
+                        err: RoutingError = error_from_vertex(
+                            status, ex.body, target=cand.target, region=region, project_id=cand.key.project_id,
+                            catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
+                    except httpx.TimeoutException as exc:
+                        err = UpstreamTimeoutError(
+                            f"{host} did not answer {cand.target} in {region} in time ({type(exc).__name__}).")
+                    except httpx.HTTPError as exc:
+                        err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
+                                             f"({type(exc).__name__}).")
+                    except UpstreamServerError as exc:  # a 200 whose body is not JSON
+                        err = exc
+                    if status is None or not (200 <= status < 300):
+                        attempts.append(Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, status,
+                                                err.user_message, (time.perf_counter() - t0) * 1000, moved))
+                    error = err
+                    if status in (401, 403) and not refreshed:
+                        refreshed = True
+                        self.tokens.invalidate(cand.key, token)
+                        continue
+                    if status == 404:
+                        if cand.family != "tuned":
+                            self.catalog.learn_not_served(cand.target, region)
+                        only_served = True
+                        break
+                    if not err.retryable:
+                        raise err
+                    self.cooldowns.failure(ident, policy)
+                    failures += 1
+                    if failures > policy.max_retries:
+                        break
+                    if err.retry_after is not None and err.retry_after > policy.retry_after_cap:
+                        break  # the server wants a longer pause than we wait: try elsewhere
+                    await asyncio.sleep(policy.backoff(failures, err.retry_after))
+        except RoutingError as exc:
+            exc.attempts = attempts
+            raise
+        if error is None:
+            error = ConfigurationError(f"No key/region could be tried for {call.model}.")
+        error.attempts = attempts
+        raise error
+
+    async def _exchange(self, client: httpx.AsyncClient, method: str, url: str, content: bytes | None,
+                        headers: dict[str, str], stream: bool) -> _Exchange:
+        if not stream:
+            resp = await client.request(method, url, content=content, headers=headers, timeout=self._timeout)
+            return _Exchange(resp.status_code, resp.headers, resp.content)
+        request = client.build_request(method, url, content=content, headers=headers, timeout=self._timeout)
+        resp = await client.send(request, stream=True)
+        try:
+            if resp.status_code != 200:
+                body = await resp.aread()
+                await resp.aclose()
+                return _Exchange(resp.status_code, resp.headers, body)
+            raw = resp.aiter_bytes()
+            # Wait for the first bytes here: until they arrive, a failure may still be retried.
+            first = b""
+            while not first:
+                try:
+                    first = await raw.__anext__()
+                except StopAsyncIteration:
+                    raise httpx.RemoteProtocolError("the stream ended before its first event") from None
+        except BaseException:
+            await resp.aclose()
+            raise
+        return _Exchange(200, resp.headers, None, resp, raw, first)
+
+    def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, str]:
+        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())
+        hit = self._urls.get(key)
+        if hit is not None:
+            return hit
+        try:
+            url = endpoints.build_url(project_id=cand.key.project_id, region=region, resource=wire.resource,
+                                      override=self.base_url, query=wire.query or None)
+            url = endpoints.check_url(url, override=self.base_url)
+        except ConfigError as exc:
+            raise ConfigurationError(f"Key {cand.key.name or cand.key.key_id}: {exc.field}: {exc.message}") from None
+        hit = (url, urlsplit(url).netloc)
+        if len(self._urls) >= _URL_CACHE_MAX:
+            self._urls.clear()
+        self._urls[key] = hit
+        return hit
+
+
+def _wire_request(wire: Any, url: str) -> Json:
+    headers = {"Authorization": _REDACTED, "Content-Type": "application/json", **(wire.headers or {})}
+    return {"method": wire.method, "url": url, "headers": headers, "body": wire.body}
+
+
+def _chain_lazy(first: str, rest: Callable[[], list[str]]) -> Iterator[str]:
+    yield first
+    yield from rest()

@@ -1,0 +1,166 @@
+"""RouteStream: an upstream SSE answer translated chunk by chunk as the bytes arrive.
+
+The router has already chosen the key and region, received the 200 and the first bytes (so it could
+still retry before them). From here on nothing is retried: a broken connection, a malformed event or
+an error event becomes one StreamInterruptedError for the caller, and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+import orjson
+
+from routing.errors import RoutingError, StreamInterruptedError
+from routing.sse import SSEDecoder
+
+Json = dict[str, Any]
+
+
+class ChunkTranslator(Protocol):
+    usage: Json | None
+
+    def feed(self, event: str | None, data: Json | str) -> list[Json]: ...
+
+    def finish(self) -> list[Json]: ...
+
+
+class ChunkTransform(Protocol):
+    """Turns OpenAI chat chunks into another stream shape (Responses API events)."""
+
+    def feed(self, chunk: Json) -> list[Json]: ...
+
+    def finish(self) -> list[Json]: ...
+
+
+@dataclass
+class StreamRoute:
+    """Where the stream comes from (the same fields RouteResult has)."""
+
+    attempts: list[Any]
+    key_id: str
+    key_name: str
+    region: str
+    host: str
+    target: str
+    family: str
+    model: str
+    wire_request: dict[str, Any]
+
+
+class RouteStream:
+    """Async iterator of OpenAI chat chunks (or Responses events); `usage` is set at the end.
+
+    `ttft_ms` is the time from the call to the first chunk handed to the caller. Always iterate to
+    the end or call `aclose()` (it is also an async context manager).
+    """
+
+    def __init__(self, route: StreamRoute, response: httpx.Response, raw: AsyncIterator[bytes],
+                 first: bytes, translator: ChunkTranslator, *, started: float,
+                 transform: ChunkTransform | None = None) -> None:
+        self.attempts = route.attempts
+        self.key_id = route.key_id
+        self.key_name = route.key_name
+        self.region = route.region
+        self.host = route.host
+        self.target = route.target
+        self.family = route.family
+        self.model = route.model
+        self.wire_request = route.wire_request
+        self.ttft_ms: float | None = None
+        self.usage: Json | None = None
+        self.latency_ms: float | None = None
+        self._response = response
+        self._raw = raw
+        self._first: bytes | None = first
+        self._translator = translator
+        self._transform = transform
+        self._decoder = SSEDecoder()
+        self._buffer: deque[Json] = deque()
+        self._started = started
+        self._done = False
+
+    def __aiter__(self) -> RouteStream:
+        return self
+
+    async def __anext__(self) -> Json:
+        while not self._buffer:
+            if self._done:
+                raise StopAsyncIteration
+            await self._pull()
+        chunk = self._buffer.popleft()
+        if self.ttft_ms is None:
+            self.ttft_ms = (time.perf_counter() - self._started) * 1000
+        return chunk
+
+    async def __aenter__(self) -> RouteStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection (safe to call more than once)."""
+        self._done = True
+        await self._response.aclose()
+
+    async def _pull(self) -> None:
+        try:
+            if self._first is not None:
+                raw, self._first = self._first, None
+            else:
+                try:
+                    raw = await self._raw.__anext__()
+                except StopAsyncIteration:
+                    self._emit_events(self._decoder.finish())
+                    self._emit(self._translator.finish(), final=True)
+                    self.usage = self._translator.usage
+                    await self._end()
+                    return
+            self._emit_events(self._decoder.feed(raw))
+        except RoutingError as exc:
+            await self._fail(exc if isinstance(exc, StreamInterruptedError)
+                             else StreamInterruptedError(exc.user_message, upstream_body=exc.upstream_body))
+        except httpx.HTTPError as exc:
+            await self._fail(StreamInterruptedError(
+                f"The stream from {self.host} ({self.target} in {self.region}) broke after it started "
+                f"({type(exc).__name__}); the partial answer cannot be resumed, so it was not retried."))
+
+    def _emit_events(self, events: list[tuple[str | None, str]]) -> None:
+        for event, data in events:
+            if data == "[DONE]":
+                continue
+            try:
+                parsed = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                raise StreamInterruptedError(
+                    f"The stream from {self.host} ({self.target} in {self.region}) sent an event that is "
+                    "not valid JSON; the answer was cut short.") from None
+            self._emit(self._translator.feed(event, parsed))
+
+    def _emit(self, chunks: list[Json], *, final: bool = False) -> None:
+        transform = self._transform
+        if transform is None:
+            self._buffer.extend(chunks)
+        else:
+            for chunk in chunks:
+                self._buffer.extend(transform.feed(chunk))
+            if final:
+                self._buffer.extend(transform.finish())
+
+    async def _end(self) -> None:
+        self._done = True
+        self.latency_ms = (time.perf_counter() - self._started) * 1000
+        await self._response.aclose()
+
+    async def _fail(self, error: StreamInterruptedError) -> None:
+        await self._end()
+        if self.attempts:
+            self.attempts[-1].error = error.user_message
+        error.attempts = self.attempts
+        raise error
