@@ -2,6 +2,7 @@ from .keys import AllowedModel, AvailabilityOverride, Deployment, VertexKey
 from .listings import KeyHealth, ModelListing
 from .logs import AuditLog, RequestLog
 from .tokens import ApiToken
+from .videos import VideoJob
 
 __all__ = [
     "AllowedModel",
@@ -13,4 +14,5 @@ __all__ = [
     "ModelListing",
     "RequestLog",
     "VertexKey",
+    "VideoJob",
 ]

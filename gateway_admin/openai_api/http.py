@@ -1,0 +1,50 @@
+"""Small HTTP helpers for /v1: orjson bodies, request-body parsing, Server-Sent Events framing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from django.http import HttpRequest, HttpResponse
+
+JSON = "application/json"
+SSE = "text/event-stream"
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse(orjson.dumps(data), content_type=JSON, status=status)
+    if headers:
+        for name, value in headers.items():
+            response[name] = value
+    return response
+
+
+def sse_data(data: Any) -> bytes:
+    """One Chat Completions stream frame: `data: {...}\\n\\n`."""
+    return b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+def sse_event(event: str, data: Any) -> bytes:
+    """One Responses API stream frame: `event: <type>\\ndata: {...}\\n\\n`."""
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+SSE_DONE = b"data: [DONE]\n\n"
+
+
+def read_json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request body as a JSON object, or an ApiError naming what is wrong."""
+    from .errors import invalid_request
+
+    content_type = request.content_type or ""
+    if content_type and content_type != JSON and not content_type.endswith("+json"):
+        raise invalid_request(
+            f"Send the request body as JSON (Content-Type: application/json), not {content_type}."
+        )
+    try:
+        data = orjson.loads(request.body)
+    except orjson.JSONDecodeError as exc:
+        raise invalid_request(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
+    if not isinstance(data, dict):
+        raise invalid_request("The request body must be a JSON object.")
+    return data

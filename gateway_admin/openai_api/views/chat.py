@@ -1,0 +1,44 @@
+"""POST /v1/chat/completions and POST /v1/responses (each streaming or not)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponseBase
+
+from gateway_admin.services.gateway import aresolve_model
+
+from ..http import read_json_object
+from ..schemas import validate
+from .base import Call, answer, v1_endpoint
+from .streaming import chat_stream_response, responses_stream_response
+
+
+@v1_endpoint("chat")
+async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase:
+    body = read_json_object(request)
+    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.stream = body.get("stream") is True
+    validate("ChatCompletionRequest", body)
+    call.keep_request_body(body)
+    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
+    call.model = model
+    body["model"] = model
+    if call.stream:
+        return chat_stream_response(call, await router.chat_stream(body))
+    result = await router.chat(body)
+    return answer(result.response, source=result, logged_body=result.response, usage=result.usage)
+
+
+@v1_endpoint("responses")
+async def responses(request: HttpRequest, call: Call) -> HttpResponseBase:
+    body = read_json_object(request)
+    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.stream = body.get("stream") is True
+    validate("ResponsesRequest", body)
+    call.keep_request_body(body)
+    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
+    call.model = model
+    body["model"] = model
+    if call.stream:
+        return responses_stream_response(call, await router.responses_stream(body))
+    result = await router.responses(body)
+    return answer(result.response, source=result, logged_body=result.response, usage=result.usage)
