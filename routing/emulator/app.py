@@ -153,6 +153,10 @@ class Emulator:
         match = _PUBLISHER.match(rest)
         if match is not None:
             publisher, model, method = match.groups()
+            if publisher == "anthropic" and model == "count-tokens" and method == "rawPredict":
+                from . import anthropic
+
+                return anthropic.count_tokens(self, model, body, project, region)
             handler = _PUBLISHER_METHODS.get((publisher, method))
             if handler is None:
                 return google_error(400, f"Method {method} is not supported for publisher {publisher}.")

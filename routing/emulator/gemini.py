@@ -6,6 +6,7 @@ Shapes follow google-genai's types (GenerateContentResponse, UsageMetadata, Coun
 from __future__ import annotations
 
 import base64
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,20 @@ import orjson
 from . import text as T
 from .errors import google_error
 from .server import Reply, json_reply
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def g(obj: Any, name: str, default: Any = None) -> Any:
+    """A field by its proto JSON name, camelCase or snake_case (Vertex accepts both)."""
+    if not isinstance(obj, dict):
+        return default
+    value = obj.get(name)
+    if value is None:
+        value = obj.get(_snake(name))
+    return default if value is None else value
 
 
 class GeminiError(Exception):
@@ -61,11 +76,11 @@ def prompt_tokens(body: dict[str, Any]) -> int:
             if isinstance(part, dict):
                 if isinstance(part.get("text"), str):
                     total += T.count_tokens(part["text"])
-                elif part.get("inlineData") or part.get("fileData"):
+                elif g(part, "inlineData") or g(part, "fileData"):
                     total += 258  # what Vertex bills for one image
                 else:
                     total += T.count_tokens(orjson.dumps(part).decode())
-    system = body.get("systemInstruction")
+    system = g(body, "systemInstruction")
     if isinstance(system, dict):
         total += sum(T.count_tokens(t) for t in _texts(system.get("parts")))
     elif isinstance(system, str):
@@ -80,16 +95,16 @@ def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str,
         fn
         for tool in body.get("tools") or []
         if isinstance(tool, dict)
-        for fn in tool.get("functionDeclarations") or tool.get("function_declarations") or []
+        for fn in g(tool, "functionDeclarations", [])
         if isinstance(fn, dict) and fn.get("name")
     ]
     if not declarations:
         return None
-    if any(isinstance(p, dict) and "functionResponse" in p for p in last_content.get("parts") or []):
+    if any(g(p, "functionResponse") for p in last_content.get("parts") or []):
         return None
-    config = ((body.get("toolConfig") or {}).get("functionCallingConfig") or {})
+    config = g(g(body, "toolConfig", {}), "functionCallingConfig", {})
     mode = str(config.get("mode") or "AUTO").upper()
-    allowed = config.get("allowedFunctionNames") or []
+    allowed = g(config, "allowedFunctionNames", [])
     if mode == "NONE":
         return None
     if allowed:
@@ -100,30 +115,30 @@ def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str,
         chosen = declarations[0]
     if chosen is None:
         return None
-    schema = chosen.get("parameters") or chosen.get("parametersJsonSchema") or {}
+    schema = g(chosen, "parameters") or g(chosen, "parametersJsonSchema") or {}
     return {"name": chosen["name"], "args": T.tool_arguments(schema, last_text)}
 
 
 def _thinking(model: str, config: dict[str, Any]) -> tuple[bool, bool]:
-    thinking = config.get("thinkingConfig") or {}
-    budget = thinking.get("thinkingBudget")
+    thinking = g(config, "thinkingConfig", {})
+    budget = g(thinking, "thinkingBudget")
     default_on = "2.5" in model or model.startswith("gemini-3")
     enabled = (budget is None and default_on) or (isinstance(budget, int) and budget != 0 and (default_on or budget > 0))
-    return enabled, bool(thinking.get("includeThoughts"))
+    return enabled, bool(g(thinking, "includeThoughts"))
 
 
 def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
     """The whole GenerateContentResponse for `body`."""
     contents = _validate(body)
-    config = body.get("generationConfig") or {}
+    config = g(body, "generationConfig", {})
     last = contents[-1]
     last_text = " ".join(_texts(last.get("parts"))) or " ".join(
         t for c in contents for t in _texts(c.get("parts"))
     )
-    system = body.get("systemInstruction") or {}
+    system = g(body, "systemInstruction", {})
     system_text = " ".join(_texts(system.get("parts"))) if isinstance(system, dict) else str(system)
     seed = T.seed_of(model, system_text, [c.get("parts") for c in contents])
-    max_tokens = config.get("maxOutputTokens")
+    max_tokens = g(config, "maxOutputTokens")
     finish = "STOP"
     call = _function_call(body, last_text, last)
     parts: list[dict[str, Any]] = []
@@ -135,9 +150,9 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
         parts.append({"functionCall": call})
         out_tokens = T.count_tokens(orjson.dumps(call).decode())
     else:
-        mime = str(config.get("responseMimeType") or "")
+        mime = str(g(config, "responseMimeType", ""))
         if mime == "application/json":
-            schema = config.get("responseSchema") or config.get("responseJsonSchema")
+            schema = g(config, "responseSchema") or g(config, "responseJsonSchema")
             value = (
                 T.sample_for_schema(schema, seed=seed)
                 if schema
@@ -146,8 +161,8 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
             answer = orjson.dumps(value).decode()
         else:
             prompt_for_answer = last_text
-            if any(isinstance(p, dict) and "functionResponse" in p for p in last.get("parts") or []):
-                result = next(p["functionResponse"] for p in last["parts"] if "functionResponse" in p)
+            if any(g(p, "functionResponse") for p in last.get("parts") or []):
+                result = next(g(p, "functionResponse") for p in last["parts"] if g(p, "functionResponse"))
                 prompt_for_answer = f"{result.get('name', 'the tool')} result {orjson.dumps(result.get('response')).decode()}"
             answer, truncated = T.answer_text(
                 prompt_for_answer, max_tokens=max_tokens if isinstance(max_tokens, int) else None, seed=seed

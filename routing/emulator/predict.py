@@ -17,6 +17,7 @@ from typing import Any
 
 from . import text as T
 from .errors import google_error
+from .gemini import g
 from .server import Reply, json_reply
 
 MAX_INPUT_TOKENS = 2048
@@ -50,7 +51,7 @@ def _embed_one(text: str, model: str, dims: int | None, auto_truncate: bool) -> 
 
 
 def _dims(params: Any) -> tuple[int | None, str | None]:
-    dims = params.get("outputDimensionality") if isinstance(params, dict) else None
+    dims = g(params, "outputDimensionality")
     if dims is None:
         return None, None
     if not isinstance(dims, int) or isinstance(dims, bool) or not 1 <= dims <= 3072:
@@ -68,7 +69,7 @@ def embeddings(body: Any, model: str) -> Reply:
     dims, error = _dims(params)
     if error:
         return google_error(400, error)
-    auto = params.get("autoTruncate", True) is not False
+    auto = g(params, "autoTruncate", True) is not False
     predictions, chars = [], 0
     for i, inst in enumerate(instances):
         content = inst.get("content") if isinstance(inst, dict) else None
@@ -93,11 +94,11 @@ def embed_content(emu: Any, model: str, body: Any, project: str, region: str) ->
     text = _content_text(body.get("content") if isinstance(body, dict) else None)
     if text is None:
         return google_error(400, "content: a content with text parts is required.")
-    config = body.get("embedContentConfig") or {}
+    config = g(body, "embedContentConfig", {})
     dims, error = _dims(config)
     if error:
         return google_error(400, error)
-    embedding, error = _embed_one(text, model, dims, config.get("autoTruncate", True) is not False)
+    embedding, error = _embed_one(text, model, dims, g(config, "autoTruncate", True) is not False)
     if error:
         return google_error(400, error)
     stats = embedding.pop("statistics")
@@ -119,11 +120,11 @@ def batch_embed_contents(emu: Any, model: str, body: Any, project: str, region: 
         text = _content_text(req.get("content") if isinstance(req, dict) else None)
         if text is None:
             return google_error(400, f"requests[{i}].content: a content with text parts is required.")
-        config = req.get("embedContentConfig") or {}
+        config = g(req, "embedContentConfig", {})
         dims, error = _dims(config)
         if error:
             return google_error(400, f"requests[{i}].{error}")
-        embedding, error = _embed_one(text, model, dims, config.get("autoTruncate", True) is not False)
+        embedding, error = _embed_one(text, model, dims, g(config, "autoTruncate", True) is not False)
         if error:
             return google_error(400, error)
         out.append(embedding)
@@ -171,7 +172,7 @@ def imagen(body: Any) -> Reply:
     if not isinstance(prompt, str) or not prompt:
         return google_error(400, "instances[0].prompt: a prompt is required.")
     params = body.get("parameters") or {}
-    count = params.get("sampleCount", 1) if isinstance(params, dict) else 1
+    count = g(params, "sampleCount", 1)
     if not isinstance(count, int) or not 1 <= count <= 4:
         return google_error(400, "parameters.sampleCount: must be between 1 and 4.")
     predictions = [
@@ -202,7 +203,7 @@ def predict_long_running(emu: Any, model: str, body: Any, project: str, region: 
 
 
 def fetch_operation(emu: Any, model: str, body: Any, project: str, region: str) -> Reply:
-    name = body.get("operationName") if isinstance(body, dict) else None
+    name = g(body, "operationName")
     op = emu.operations.ops.get(name) if isinstance(name, str) else None
     if op is None:
         return google_error(404, f"Operation {name} not found.")
