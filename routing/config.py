@@ -319,8 +319,8 @@ def _private_key_der(pem: str) -> bytes:
     if key is None:
         raise ConfigError(
             _CRED_FIELD,
-            "private_key is not a readable PEM private key (it should start with "
-            "-----BEGIN PRIVATE KEY----- and be unencrypted, as in the downloaded key file).",
+            "private_key is not a readable PEM private key: use the unencrypted key exactly as it "
+            "appears in the downloaded key file, BEGIN and END lines included.",
         )
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigError(_CRED_FIELD, "private_key must be an RSA key, as Google issues for service accounts.")
