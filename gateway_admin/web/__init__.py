@@ -1,0 +1,1 @@
+"""Server-rendered dashboard and playground pages (templates/ + static/)."""

@@ -1,0 +1,87 @@
+"""Request log (with a chart of calls and errors over time) and audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+
+from gateway_admin.models import RequestLog
+from gateway_admin.permissions import developer_required, is_admin
+from gateway_admin.selectors.dashboard import (
+    CHART_WINDOWS,
+    RequestLogFilters,
+    audit_log_rows,
+    audit_object_types,
+    request_log_chart,
+    request_log_entry,
+    request_log_filter_choices,
+    request_log_rows,
+)
+
+from .base import render_page
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@developer_required
+def request_log_view(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    source = g.get("source", "")
+    filters = RequestLogFilters(
+        model=g.get("model", "")[:128],
+        key_id=_int(g.get("key")),
+        source=source if source in RequestLog.Source.values else "",
+        outcome=g.get("outcome", "") if g.get("outcome") in ("ok", "error") else "",
+        window=g.get("window", "24h") if g.get("window") in CHART_WINDOWS else "24h",
+    )
+    rows, older = request_log_rows(filters, before_id=_int(g.get("before")))
+    params = g.copy()
+    params.pop("before", None)
+    return render_page(request, "logs/request_log.html", {
+        "rows": rows, "older": older, "filters": filters, "chart": request_log_chart(filters),
+        "choices": request_log_filter_choices(), "windows": list(CHART_WINDOWS),
+        "query": params.urlencode(), "filtered": bool(filters.model or filters.key_id or filters.source
+                                                      or filters.outcome),
+    }, nav="request-log", title="Request log")
+
+
+@developer_required
+def request_log_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = request_log_entry(pk=pk)
+    if entry is None:
+        raise Http404("No such request.")
+    return render_page(request, "logs/request_detail.html", {"entry": entry}, nav="request-log",
+                       title=f"Request {entry.pk}")
+
+
+CREDENTIAL_MARKERS = ("credential", "client_email", "private_key", "fingerprint", "auth_")
+
+
+def _changes(changes: Any, *, hide_credentials: bool) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) rows; credential details are shown to admins only."""
+    if not isinstance(changes, dict):
+        return []
+    out = []
+    for field, change in changes.items():
+        old, new = (change[0], change[1]) if isinstance(change, list | tuple) and len(change) == 2 else (None, change)
+        if hide_credentials and any(m in field.lower() for m in CREDENTIAL_MARKERS):
+            old, new = ("(hidden)" if old is not None else None), "(changed; visible to admins)"
+        out.append((field, old, new))
+    return out
+
+
+@developer_required
+def audit_log_view(request: HttpRequest) -> HttpResponse:
+    object_type = request.GET.get("type", "")[:64]
+    actor = request.GET.get("actor", "")[:150]
+    rows, older = audit_log_rows(object_type=object_type, actor=actor, before_id=_int(request.GET.get("before")))
+    params = request.GET.copy()
+    params.pop("before", None)
+    hide = not is_admin(request.user)
+    return render_page(request, "logs/audit_log.html", {
+        "rows": [(r, _changes(r.changes, hide_credentials=hide)) for r in rows], "older": older, "object_type": object_type, "actor": actor,
+        "types": audit_object_types(), "query": params.urlencode(),
+    }, nav="audit-log", title="Audit log")

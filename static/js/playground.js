@@ -1,0 +1,262 @@
+// Playground: multi-turn chat, streamed answers, route/latency/usage beside each answer, compare two models.
+(function () {
+  "use strict";
+  const root = document.getElementById("playground");
+  if (!root) return;
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const $ = function (id) { return document.getElementById(id); };
+  const modelSel = $("pg-model"), model2Sel = $("pg-model2"), compare = $("pg-compare");
+  const panesBox = $("panes"), input = $("pg-input"), sendBtn = $("pg-send");
+  let panes = [];
+  let busy = 0;
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function ms(v) { return v == null ? "\u2013" : (v >= 1000 ? (v / 1000).toFixed(2) + " s" : Math.round(v) + " ms"); }
+
+  function makePane(model) {
+    const node = $("pane-template").content.firstElementChild.cloneNode(true);
+    const pane = { model: model, history: [], node: node, lastRequest: null };
+    node.querySelector(".pane-model").textContent = model;
+    node.querySelector(".copy-curl").addEventListener("click", function () { copySnippet(pane, "curl"); });
+    node.querySelector(".copy-python").addEventListener("click", function () { copySnippet(pane, "python"); });
+    return pane;
+  }
+
+  function resetPanes() {
+    panes = [makePane(modelSel.value)];
+    if (compare.checked) panes.push(makePane(model2Sel.value));
+    panesBox.replaceChildren.apply(panesBox, panes.map(function (p) { return p.node; }));
+    panesBox.classList.toggle("compare", panes.length > 1);
+  }
+
+  function syncPaneModels() {
+    // Changing the model keeps the conversation; the next answer comes from the new model.
+    if (!panes.length) return resetPanes();
+    if (compare.checked !== (panes.length > 1)) return resetPanes();
+    panes[0].model = modelSel.value;
+    panes[0].node.querySelector(".pane-model").textContent = modelSel.value;
+    if (panes[1]) {
+      panes[1].model = model2Sel.value;
+      panes[1].node.querySelector(".pane-model").textContent = model2Sel.value;
+    }
+  }
+  modelSel.addEventListener("change", syncPaneModels);
+  model2Sel.addEventListener("change", syncPaneModels);
+  compare.addEventListener("change", function () { $("pg-model2-field").hidden = !compare.checked; resetPanes(); });
+  $("new-chat").addEventListener("click", function () { resetPanes(); input.focus(); });
+
+  function addMessage(pane, role, text) {
+    const transcript = pane.node.querySelector(".transcript");
+    const empty = transcript.querySelector(".pane-empty");
+    if (empty) empty.remove();
+    const m = el("div", "msg " + role);
+    m.append(el("span", "who", role === "user" ? "You" : role === "assistant" ? pane.model : "Error"), el("span", "body", text));
+    transcript.append(m);
+    transcript.scrollTop = transcript.scrollHeight;
+    return m;
+  }
+
+  function showFieldErrors(errors) {
+    document.querySelectorAll("[id^=err-]").forEach(function (e) { e.hidden = true; e.textContent = ""; });
+    Object.keys(errors || {}).forEach(function (name) {
+      const target = $("err-" + name) || $("err-messages");
+      target.textContent = errors[name];
+      target.hidden = false;
+    });
+  }
+
+  function renderRoute(pane, d) {
+    const box = pane.node.querySelector(".route");
+    box.hidden = false;
+    const route = d.route || {};
+    const attempts = d.attempts || [];
+    const failovers = attempts.filter(function (a) { return a.failover; }).length;
+    box.querySelector(".m-route").textContent = (route.key_name || "?") + " \u00b7 " + (route.region || "?") +
+      (failovers ? " (" + failovers + " failover" + (failovers > 1 ? "s" : "") + ")" : "");
+    box.querySelector(".m-ttft").textContent = ms(d.ttft_ms);
+    box.querySelector(".m-latency").textContent = ms(d.latency_ms);
+    const u = d.usage;
+    box.querySelector(".m-usage").textContent = u ? (u.prompt_tokens + " in / " + u.completion_tokens + " out") : "\u2013";
+    box.querySelector(".m-host").textContent = route.host ? "Host " + route.host + (route.target ? " \u00b7 target " + route.target : "") : "";
+    const tbody = box.querySelector(".m-attempts");
+    tbody.replaceChildren();
+    attempts.forEach(function (a, i) {
+      const tr = el("tr", "attempt");
+      const ok = a.status && a.status < 400;
+      const status = el("span", "badge " + (ok ? "ok" : "bad"), a.status ? String(a.status) : "no answer");
+      const note = a.failover ? el("span", "badge warn", "failover") : el("span", "", "");
+      const statusCell = el("td");
+      statusCell.append(status);
+      if (a.error) statusCell.append(el("div", "sub", a.error));
+      const noteCell = el("td");
+      noteCell.append(note);
+      tr.append(el("td", "", String(i + 1)), el("td", "", a.key_name || a.key_id || ""), el("td", "", a.region || ""),
+        el("td", "mono", a.target || ""), statusCell, el("td", "", ms(a.latency_ms)), noteCell);
+      tbody.append(tr);
+    });
+    box.querySelector(".m-raw-request").textContent = JSON.stringify(d.raw_request || pane.lastRequest, null, 2);
+    box.querySelector(".m-raw-response").textContent = JSON.stringify(d.raw_response != null ? d.raw_response : null, null, 2);
+  }
+
+  function setState(pane, text, cls) {
+    const s = pane.node.querySelector(".pane-state");
+    s.textContent = text;
+    s.className = "badge pane-state " + (cls || "");
+  }
+
+  function payloadFor(pane) {
+    return {
+      model: pane.model,
+      key_id: $("pg-key").value,
+      system: $("pg-system").value,
+      temperature: $("pg-temperature").value,
+      max_tokens: $("pg-max-tokens").value,
+      stream: $("pg-stream").checked,
+      messages: pane.history.slice(),
+    };
+  }
+
+  async function sendTo(pane) {
+    const body = payloadFor(pane);
+    const bubble = addMessage(pane, "assistant", "");
+    const text = bubble.querySelector(".body");
+    bubble.classList.add("streaming");
+    setState(pane, "sending\u2026", "info");
+    let answer = "";
+    let finished = false;
+    try {
+      const resp = await fetch(root.dataset.sendUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
+        body: JSON.stringify(body),
+      });
+      if (!resp.ok) {
+        let detail = "HTTP " + resp.status;
+        try { const j = await resp.json(); showFieldErrors(j.errors); detail = Object.values(j.errors || {}).join(" "); } catch (e) { /* not JSON */ }
+        throw new Error(detail);
+      }
+      const reader = resp.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buf += decoder.decode(chunk.value, { stream: true });
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          const ev = JSON.parse(line);
+          if (ev.event === "start") { pane.lastRequest = ev.request; setState(pane, "streaming", "info"); }
+          else if (ev.event === "delta") { answer += ev.text; text.textContent = answer; }
+          else if (ev.event === "done") {
+            finished = true;
+            text.textContent = ev.text || answer;
+            pane.history.push({ role: "assistant", content: ev.text || answer });
+            renderRoute(pane, ev);
+            setState(pane, "done", "ok");
+          } else if (ev.event === "error") {
+            finished = true;
+            renderRoute(pane, ev);
+            bubble.classList.remove("assistant");
+            bubble.classList.add("error");
+            bubble.querySelector(".who").textContent = "Error " + ev.status;
+            text.textContent = (ev.partial ? ev.partial + "\n\n" : "") + ev.message;
+            pane.history.pop();  // the unanswered user turn: send it again after fixing things
+            setState(pane, "failed", "bad");
+          }
+        }
+      }
+      if (!finished) throw new Error("The answer stopped before it was complete.");
+    } catch (err) {
+      bubble.classList.remove("assistant");
+      bubble.classList.add("error");
+      bubble.querySelector(".who").textContent = "Error";
+      text.textContent = err.message;
+      if (!finished && pane.history.length && pane.history[pane.history.length - 1].role === "user") pane.history.pop();
+      setState(pane, "failed", "bad");
+    } finally {
+      bubble.classList.remove("streaming");
+    }
+  }
+
+  $("composer").addEventListener("submit", async function (ev) {
+    ev.preventDefault();
+    const msg = input.value.trim();
+    if (!msg || busy) return;
+    showFieldErrors({});
+    if (!panes.length) resetPanes();
+    panes.forEach(function (p) { p.history.push({ role: "user", content: msg }); addMessage(p, "user", msg); });
+    input.value = "";
+    busy = panes.length;
+    sendBtn.disabled = true;
+    await Promise.all(panes.map(function (p) { return sendTo(p).finally(function () { busy -= 1; }); }));
+    sendBtn.disabled = false;
+    input.focus();
+  });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("composer").requestSubmit(); }
+  });
+
+  // ---- "copy as curl" / "copy as Python (openai SDK)" for the gateway's /v1 API
+  function apiRequest(pane) {
+    const req = JSON.parse(JSON.stringify(pane.lastRequest || {}));
+    if (!pane.lastRequest) {
+      const p = payloadFor(pane);
+      req.model = p.model;
+      req.messages = (p.system ? [{ role: "system", content: p.system }] : []).concat(p.messages);
+    }
+    return req;
+  }
+  function pyValue(v) {
+    return JSON.stringify(v, null, 4).replace(/\btrue\b/g, "True").replace(/\bfalse\b/g, "False").replace(/\bnull\b/g, "None");
+  }
+  function snippet(pane, kind) {
+    const base = window.location.origin + "/v1";
+    const req = apiRequest(pane);
+    if (kind === "curl") {
+      const json = JSON.stringify(req, null, 2).replace(/'/g, "'\\''");
+      return "curl " + (req.stream ? "-N " : "") + base + "/chat/completions \\\n" +
+        "  -H \"Authorization: Bearer $VERTEX_GATEWAY_TOKEN\" \\\n" +
+        "  -H \"Content-Type: application/json\" \\\n" +
+        "  -d '" + json + "'";
+    }
+    const args = ["    model=" + JSON.stringify(req.model), "    messages=" + pyValue(req.messages).replace(/\n/g, "\n    ")];
+    if (req.temperature != null) args.push("    temperature=" + req.temperature);
+    if (req.max_tokens != null) args.push("    max_tokens=" + req.max_tokens);
+    let code = "import os\n\nfrom openai import OpenAI\n\nclient = OpenAI(\n    base_url=" + JSON.stringify(base) +
+      ",\n    api_key=os.environ[\"VERTEX_GATEWAY_TOKEN\"],\n)\n";
+    if (req.stream) {
+      args.push("    stream=True", "    stream_options={\"include_usage\": True}");
+      code += "stream = client.chat.completions.create(\n" + args.join(",\n") + ",\n)\n" +
+        "for chunk in stream:\n    if chunk.choices and chunk.choices[0].delta.content:\n" +
+        "        print(chunk.choices[0].delta.content, end=\"\", flush=True)\nprint()\n";
+    } else {
+      code += "completion = client.chat.completions.create(\n" + args.join(",\n") + ",\n)\n" +
+        "print(completion.choices[0].message.content)\n";
+    }
+    return code;
+  }
+  function copySnippet(pane, kind) {
+    const text = snippet(pane, kind);
+    const pre = pane.node.querySelector(".copy-preview");
+    const status = pane.node.querySelector(".copy-status");
+    pre.textContent = text;
+    pre.hidden = false;
+    const done = function (msg) { status.textContent = msg; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done("Copied. Set VERTEX_GATEWAY_TOKEN to an API token from Settings."); },
+        function () { done("Select the text below to copy it."); });
+    } else {
+      done("Select the text below to copy it.");
+    }
+  }
+
+  resetPanes();
+})();
