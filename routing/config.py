@@ -214,6 +214,7 @@ _CRED_FIELD = "auth_credentials"
 _SA_CACHE: dict[tuple[str, tuple[str, ...]], ServiceAccountInfo] = {}
 _SA_CACHE_LOCK = threading.Lock()
 _SA_CACHE_MAX = 256
+_SA_MAX_CHARS = 64 * 1024  # a real key file is about 2.4 KB
 
 
 def parse_service_account(raw: str | Mapping[str, Any] | None, *,
@@ -251,9 +252,11 @@ def _parse_service_account(raw: str, allowed: tuple[str, ...]) -> ServiceAccount
     # document) travels with them into a log.
     data: object = None
     decode_problem = ""
+    if len(raw) > _SA_MAX_CHARS:
+        raise ConfigError(_CRED_FIELD, "is far too large to be a service-account key file.")
     try:
         data = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         decode_problem = f"is not valid JSON{where}: paste the whole key file downloaded from the Google Cloud console."
     if decode_problem:
@@ -352,6 +355,39 @@ def credential_fingerprint(raw: str | Mapping[str, Any] | None, *, allowed_token
 # The whole vertex_key_config object
 
 
+class JSONObject(dict[str, Any]):
+    """A JSON object as `loads_config` returns it: `duplicate_keys` lists keys that appeared twice
+    (json.loads keeps the last silently, which would hide a duplicate alias)."""
+
+    duplicate_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> JSONObject:
+        obj = cls(pairs)
+        if len(obj) != len(pairs):
+            seen: set[str] = set()
+            duplicates: list[str] = []
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
+            obj.duplicate_keys = tuple(duplicates)
+        return obj
+
+
+def loads_config(text: str | bytes) -> Any:
+    """`json.loads` that remembers duplicate keys (see `JSONObject`), for `parse_vertex_key_config`.
+
+    Use it (e.g. as a request parser's `object_pairs_hook=JSONObject.from_pairs`) wherever config
+    arrives as JSON text, so that `{"deployments": {"a": "x", "a": "y"}}` is rejected, not merged.
+    """
+    return json.loads(text, object_pairs_hook=JSONObject.from_pairs)
+
+
+def _duplicates(obj: object) -> tuple[str, ...]:
+    return getattr(obj, "duplicate_keys", ())
+
+
 class ConfigErrors(ConfigError):
     """Several invalid fields at once: `errors` maps each field to its reasons."""
 
@@ -392,7 +428,8 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
     region}` (a per-deployment region override, like Claude Code's VERTEX_REGION_<MODEL>; every alias
     must be a deployment). `project_id` and `region` are required; the rest are optional.
     `auth_credentials` may be the key file as a JSON string or object ("" or absent: Application
-    Default Credentials). Raises `ConfigErrors` naming fields like "region", "auth_credentials",
+    Default Credentials). Objects from `loads_config` also report duplicate keys (a duplicate alias).
+    Raises `ConfigErrors` naming fields like "region", "auth_credentials",
     "deployments.my-alias", "deployment_regions.my-alias", "allowedModels[2]" or an unknown field.
     """
     if not isinstance(data, Mapping):
@@ -406,6 +443,8 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
             errors.setdefault(field_name, []).append(exc.message)
             return None
 
+    for name in _duplicates(data):
+        errors.setdefault(str(name), []).append("appears twice in vertex_key_config.")
     for name in data:
         if name not in KEY_CONFIG_FIELDS:
             errors.setdefault(str(name), []).append(
@@ -432,6 +471,8 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
     if not isinstance(raw_deployments, Mapping):
         errors.setdefault("deployments", []).append("must be an object mapping each alias to a model id.")
         raw_deployments = {}
+    for alias in _duplicates(raw_deployments):
+        errors.setdefault(f"deployments.{alias}", []).append("this alias is defined twice; aliases must be unique.")
     for alias, target in raw_deployments.items():
         key = f"deployments.{alias}"
         ok_alias = check(key, validate_alias, alias, key)
@@ -446,6 +487,8 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
     if not isinstance(raw_regions, Mapping):
         errors.setdefault("deployment_regions", []).append("must be an object mapping aliases to regions.")
         raw_regions = {}
+    for alias in _duplicates(raw_regions):
+        errors.setdefault(f"deployment_regions.{alias}", []).append("this alias is given two regions.")
     for alias, dep_region in raw_regions.items():
         key = f"deployment_regions.{alias}"
         if alias not in raw_deployments:

@@ -17,6 +17,7 @@ from routing.config import (
     ConfigErrors,
     availability_warnings,
     credential_fingerprint,
+    loads_config,
     parse_service_account,
     parse_vertex_key_config,
     validate_alias,
@@ -261,6 +262,16 @@ def test_it_rejects_bad_credentials_naming_the_problem_without_the_key(sa, raw, 
     assert err.value.__cause__ is None and err.value.__context__ is None
 
 
+def test_it_rejects_credentials_too_large_to_be_a_key_file(service_account):
+    with pytest.raises(ConfigError, match="too large"):
+        parse_service_account(json.dumps(dict(service_account, padding="x" * 100_000)))
+
+
+def test_it_rejects_deeply_nested_json_as_credentials():
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        parse_service_account("[" * 50_000)
+
+
 def test_it_rejects_a_token_uri_on_the_metadata_server_even_when_another_is_allowed(service_account):
     sa = dict(service_account, token_uri="http://169.254.169.254/x")
     with pytest.raises(ConfigError, match=r"must be https://oauth2\.googleapis\.com/token"):
@@ -349,6 +360,25 @@ def test_it_rejects_a_duplicate_allowed_model():
     with pytest.raises(ConfigErrors) as err:
         parse_vertex_key_config({"project_id": "my-project", "region": "global", "allowedModels": ["a", "b", "a"]})
     assert err.value.errors == {"allowedModels[2]": ["'a' is listed twice (also allowedModels[0])."]}
+
+
+def test_it_rejects_a_duplicate_alias_in_json_text():
+    text = ('{"project_id": "my-project", "region": "global", '
+            '"deployments": {"fast": "gemini-2.0-flash", "fast": "gemini-2.5-flash"}}')
+    with pytest.raises(ConfigErrors) as err:
+        parse_vertex_key_config(loads_config(text))
+    assert err.value.errors == {"deployments.fast": ["this alias is defined twice; aliases must be unique."]}
+
+
+def test_it_rejects_a_field_given_twice_in_json_text():
+    with pytest.raises(ConfigErrors) as err:
+        parse_vertex_key_config(loads_config('{"project_id": "my-project", "region": "global", "region": "us"}'))
+    assert list(err.value.errors) == ["region"]
+
+
+def test_json_text_without_duplicates_parses_as_usual():
+    parsed = parse_vertex_key_config(loads_config('{"project_id": "my-project", "region": "global"}'))
+    assert parsed.region == "global"
 
 
 def test_it_requires_project_id_and_region():
