@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.service_account",
     "tests.fixtures.emulator",
     "tests.fixtures.django_data",
+    "tests.fixtures.gateway",
 ]

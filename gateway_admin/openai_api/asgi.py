@@ -1,0 +1,152 @@
+"""A lightweight ASGI path for /v1, in front of the full Django application.
+
+The dashboard's middleware (sessions, CSRF, auth, messages, CSP, htmx, axes, and WhiteNoise, which is
+sync-only and so costs two thread hops per request under ASGI) does nothing for an API that
+authenticates with bearer tokens, and Django's ASGI handler adds a fresh executor thread per
+request for its request_started/request_finished signal receivers, which only close database
+connections the /v1 event loop never opens (its database work runs in `db.run_db` threads that
+close their own connections). So /v1 requests go to `V1Handler`: the same Django URL resolution,
+views, request and response classes, with only `V1_MIDDLEWARE` (security headers) and no
+per-request thread. Everything else goes to the normal application unchanged.
+
+Use: `application = with_v1_fast_path(get_asgi_application())` (gateway_admin/asgi.py).
+The lifespan protocol is answered here too: at shutdown the request-log queue is flushed and the
+pooled upstream connections are closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import convert_exception_to_response
+from django.urls import set_script_prefix
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+PREFIX = "/v1/"
+# Only what an API answer needs: nosniff, referrer policy, HSTS when configured.
+V1_MIDDLEWARE = ("django.middleware.security.SecurityMiddleware",)
+
+
+class V1Handler(ASGIHandler):
+    """Django's ASGI handler with a short middleware chain and no per-request thread."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler = convert_exception_to_response(self._get_response_async)
+        for path in reversed(V1_MIDDLEWARE):
+            middleware = import_string(path)
+            if not getattr(middleware, "async_capable", False):
+                raise RuntimeError(f"{path} is not async-capable; /v1 must stay free of thread hops")
+            instance = middleware(handler)
+            if hasattr(instance, "process_view"):
+                self._view_middleware.insert(0, self.adapt_method_mode(True, instance.process_view))
+            if hasattr(instance, "process_template_response"):
+                self._template_response_middleware.append(
+                    self.adapt_method_mode(True, instance.process_template_response))
+            if hasattr(instance, "process_exception"):
+                self._exception_middleware.append(self.adapt_method_mode(False, instance.process_exception))
+            handler = convert_exception_to_response(instance)
+        self._middleware_chain = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Django's ASGIHandler.handle without the request signals and the thread hop at the end."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            body_file.close()
+            await self.send_response(error_response, send)
+            return
+
+        async def process_request() -> Any:
+            response = await self.run_get_response(request)
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass
+            return response
+
+        # As Django does: a client disconnect cancels the view (and so an upstream stream).
+        tasks = [asyncio.create_task(self.listen_for_disconnect(receive)),
+                 asyncio.create_task(process_request())]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+            else:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        body_file.close()
+
+
+def _is_v1(scope: Scope) -> bool:
+    if scope.get("type") != "http":
+        return False
+    path: str = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path.startswith(PREFIX)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await _shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _shutdown() -> None:
+    from gateway_admin.services.request_log import request_log_flush
+    from routing import transport
+
+    try:
+        await asyncio.to_thread(request_log_flush, 10.0)
+        await transport.aclose()
+    except Exception:
+        logger.exception("shutdown cleanup failed")
+
+
+def with_v1_fast_path(application: ASGIApp) -> ASGIApp:
+    """Route /v1/ to V1Handler and everything else to `application`; answer lifespan events."""
+    v1 = V1Handler()
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if _is_v1(scope):
+            await v1(scope, receive, send)
+        elif scope.get("type") == "lifespan":
+            await _lifespan(receive, send)
+        else:
+            await application(scope, receive, send)
+
+    return app
