@@ -194,7 +194,7 @@ def parse_message(body: Json, *, model: str) -> Json:
     texts: list[str] = []
     thoughts: list[str] = []
     calls: list[Json] = []
-    json_answer = False
+    json_text: str | None = None
     for block in body.get("content") or []:
         kind = block.get("type")
         if kind == "text":
@@ -202,10 +202,12 @@ def parse_message(body: Json, *, model: str) -> Json:
         elif kind == "thinking":
             thoughts.append(block.get("thinking") or "")
         elif kind == "tool_use" and block.get("name") == JSON_TOOL:
-            json_answer = True
-            texts.append(json.dumps(block.get("input") or {}, separators=(",", ":")))
+            json_text = json.dumps(block.get("input") or {}, separators=(",", ":"), ensure_ascii=False)
         elif kind == "tool_use":
             calls.append(tool_call(block.get("id", ""), block.get("name", ""), block.get("input") or {}))
+    json_answer = json_text is not None
+    if json_text is not None:
+        texts = [json_text]  # only the JSON is the answer; a text preamble would make it unparseable
     reason = finish_reason(body.get("stop_reason"), json_answer=json_answer)
     choice = message_choice(0, text="".join(texts) if texts else None, tool_calls=calls, finish_reason=reason,
                             reasoning="".join(thoughts) or None)
@@ -228,8 +230,12 @@ class AnthropicAdapter(BaseAdapter):
     def parse_chat(self, body: Json, *, model: str) -> Json:
         return parse_message(body, model=model)
 
-    def stream_translator(self, *, model: str, include_usage: bool) -> AnthropicStreamTranslator:
-        return AnthropicStreamTranslator(model=model, include_usage=include_usage, json_tool=JSON_TOOL)
+    def stream_translator(self, *, model: str, include_usage: bool,
+                          request: Json | None = None) -> AnthropicStreamTranslator:
+        """`request` (optional): the caller's chat body; in JSON mode only the JSON is streamed as content."""
+        json_mode = bool(request) and ot.response_format(request)[0] != "text"
+        return AnthropicStreamTranslator(model=model, include_usage=include_usage, json_tool=JSON_TOOL,
+                                         json_mode=json_mode)
 
     def build_count_tokens(self, request: Json, *, target: str) -> WireRequest:
         """count-tokens takes the model in the body; only the prompt-shaping fields are kept."""

@@ -40,7 +40,7 @@ def claude_usage(raw: Json) -> Json:
 class AnthropicStreamTranslator:
     """Translates each Claude SSE event as it arrives; nothing is buffered beyond block bookkeeping."""
 
-    def __init__(self, *, model: str, include_usage: bool, json_tool: str) -> None:
+    def __init__(self, *, model: str, include_usage: bool, json_tool: str, json_mode: bool = False) -> None:
         self.writer = ChunkWriter(model=model, include_usage=include_usage)
         self.usage: Json | None = None
         self._raw_usage: Json = {}
@@ -48,6 +48,7 @@ class AnthropicStreamTranslator:
         self._blocks: dict[int, tuple[str, int]] = {}  # block index -> (kind, tool-call index)
         self._tool_count = 0
         self._json_answer = False
+        self._json_mode = json_mode  # text blocks are not part of a JSON answer
         self._finished = False
 
     def _update_usage(self, raw: Json | None) -> None:
@@ -93,7 +94,7 @@ class AnthropicStreamTranslator:
                     "function": {"name": block.get("name", ""), "arguments": ""}}
             return [self.writer.chunk(0, {"tool_calls": [call]})]
         self._blocks[index] = (kind or "text", -1)
-        if kind == "text" and block.get("text"):
+        if kind == "text" and block.get("text") and not self._json_mode:
             return [self.writer.chunk(0, {"content": block["text"]})]
         return []
 
@@ -102,6 +103,8 @@ class AnthropicStreamTranslator:
         kind, tool_index = self._blocks.get(data.get("index", 0), ("text", -1))
         dtype = delta.get("type")
         if dtype == "text_delta":
+            if self._json_mode:
+                return []
             return [self.writer.chunk(0, {"content": delta.get("text", "")})]
         if dtype == "thinking_delta":
             return [self.writer.chunk(0, {"reasoning_content": delta.get("thinking", "")})]

@@ -42,6 +42,9 @@ ADDITIONS (beyond the contract above; all optional for callers):
   skip it); an upstream error event raises `routing.errors.StreamInterruptedError` (never retried).
   `finish()` must be called once after the last event; it returns the closing chunks (the finish
   chunk if the upstream never sent one, and the usage chunk when `include_usage`).
+- `stream_translator(..., request=None)`: pass the caller's chat body when you have it (Claude needs
+  it to stream only the JSON in JSON mode); `EmbeddingsAdapter.parse_embeddings(..., request=None)`
+  reads `encoding_format` from it (float when absent).
 - `ImageAdapter` (Imagen, Gemini image models): `build_images`, `build_image_edit`, `parse_images`.
 - `VideoAdapter` (Veo): `build_video_start`, `parse_video_start`, `build_video_poll`,
   `parse_video_poll`.
@@ -104,7 +107,8 @@ class ChatAdapter(Protocol):
         """A non-streaming Vertex answer -> an OpenAI `chat.completion` (model = the alias)."""
         ...
 
-    def stream_translator(self, *, model: str, include_usage: bool) -> StreamTranslator: ...
+    def stream_translator(self, *, model: str, include_usage: bool,
+                          request: Json | None = None) -> StreamTranslator: ...
 
     def build_count_tokens(self, request: Json, *, target: str) -> WireRequest: ...
 

@@ -337,7 +337,7 @@ class GeminiAdapter(BaseAdapter):
     def parse_chat(self, body: Json, *, model: str) -> Json:
         return parse_response(body, model=model)
 
-    def stream_translator(self, *, model: str, include_usage: bool) -> GeminiStreamTranslator:
+    def stream_translator(self, *, model: str, include_usage: bool, request: Json | None = None) -> GeminiStreamTranslator:
         return GeminiStreamTranslator(model=model, include_usage=include_usage)
 
     def build_count_tokens(self, request: Json, *, target: str) -> WireRequest:

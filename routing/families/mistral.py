@@ -52,7 +52,7 @@ class MistralAdapter(BaseAdapter):
     def parse_chat(self, body: Json, *, model: str) -> Json:
         return parse_completion(body, model=model)
 
-    def stream_translator(self, *, model: str, include_usage: bool) -> OpenAIStreamTranslator:
+    def stream_translator(self, *, model: str, include_usage: bool, request: Json | None = None) -> OpenAIStreamTranslator:
         return OpenAIStreamTranslator(model=model, include_usage=include_usage, family="Mistral")
 
     def build_count_tokens(self, request: Json, *, target: str) -> WireRequest:

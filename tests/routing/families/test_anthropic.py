@@ -288,3 +288,19 @@ def test_count_tokens_puts_the_model_in_the_body():
     assert wire.body == {"messages": [{"role": "user", "content": "Hey Claude!"}], "model": TARGET,
                          "anthropic_version": "vertex-2023-10-16"}
     assert ADAPTER.parse_count_tokens({"input_tokens": 14}, model="a")["input_tokens"] == 14
+
+
+def test_json_mode_drops_a_text_preamble_before_the_json_tool():
+    answer = {"id": "m", "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 1}, "content": [
+        {"type": "text", "text": "I'll answer in JSON."},
+        {"type": "tool_use", "id": "t", "name": JSON_TOOL, "input": {"answer": "é"}}]}
+    assert ADAPTER.parse_chat(answer, model="m")["choices"][0]["message"]["content"] == '{"answer":"é"}'
+
+
+def test_a_json_mode_stream_given_the_request_streams_only_the_json():
+    translator = ADAPTER.stream_translator(model="m", include_usage=False,
+                                           request=chat(response_format={"type": "json_object"}))
+    translator.feed(None, EVENTS[0][1])
+    translator.feed(None, {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+    assert translator.feed(None, {"type": "content_block_delta", "index": 0,
+                                  "delta": {"type": "text_delta", "text": "Sure:"}}) == []
