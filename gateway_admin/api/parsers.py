@@ -1,0 +1,73 @@
+"""JSON parsing for the config API that refuses duplicate object keys.
+
+The stdlib keeps the last of two equal keys silently, so `{"deployments": {"a": "x", "a": "y"}}`
+would lose a deployment without a word. Here it is a 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from rest_framework import exceptions, serializers
+from rest_framework.parsers import JSONParser
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+class _Pairs(dict):
+    """A dict that remembers which keys were given more than once."""
+
+    duplicates: list[str]
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    obj = _Pairs()
+    obj.duplicates = []
+    for key, value in pairs:
+        if key in obj and key not in obj.duplicates:
+            obj.duplicates.append(key)
+        obj[key] = value
+    return obj
+
+
+def _duplicate_paths(value: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(value, _Pairs):
+        found.extend(f"{path}.{key}" if path else key for key in value.duplicates)
+        for key, child in value.items():
+            found.extend(_duplicate_paths(child, f"{path}.{key}" if path else key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_duplicate_paths(child, f"{path}[{index}]"))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_plain(child) for child in value]
+    return value
+
+
+class StrictJSONParser(JSONParser):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = stream.read().decode(encoding)
+            data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        duplicates = _duplicate_paths(data)
+        if duplicates:
+            raise serializers.ValidationError({path: ["Given more than once; each key may appear once."] for path in duplicates})
+        return _plain(data)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")

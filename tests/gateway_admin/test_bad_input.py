@@ -1,0 +1,281 @@
+"""Bad input to the config API: 400 naming the field, nothing saved or half-saved, no outbound HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gateway_admin.models import AllowedModel, AuditLog, Deployment, VertexKey
+from routing.catalog import REGIONS
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/keys/"
+CONFIG = "vertex_key_config"
+
+
+@pytest.fixture
+def no_outbound(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Records every socket connect and name lookup; the test asserts the list stays empty.
+
+    The database connection is already open before the request, so any connect here is outbound.
+    """
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        attempts.append(address)
+        raise OSError("outbound connection attempted during a bad-input test")
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(host)
+        raise OSError("name lookup attempted during a bad-input test")
+
+    connection.ensure_connection()
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield attempts
+    monkeypatch.setattr(socket.socket, "connect", real_connect)
+
+
+def _counts() -> tuple[int, int, int, int]:
+    return (VertexKey.objects.count(), Deployment.objects.count(), AllowedModel.objects.count(), AuditLog.objects.count())
+
+
+def _good_config(service_account_json: str) -> dict[str, Any]:
+    return {
+        "project_id": "my-project",
+        "region": "us-central1",
+        "auth_credentials": service_account_json,
+        "deployments": {"gemini-2.0-flash": "gemini-2.0-flash"},
+        "allowedModels": ["gemini-2.0-flash"],
+    }
+
+
+def _with_key(sa: dict, **changes: Any) -> str:
+    return json.dumps({**sa, **changes})
+
+
+def _without(sa: dict, field: str) -> str:
+    return json.dumps({k: v for k, v in sa.items() if k != field})
+
+
+# (case id, change to the config, the field path the error must name)
+CREDENTIAL_CASES: list[tuple[str, Callable[[dict], Any]]] = [
+    ("not JSON", lambda sa: "this is not json {"),
+    ("a JSON array", lambda sa: json.dumps([sa])),
+    ("type authorized_user", lambda sa: _with_key(sa, type="authorized_user")),
+    ("missing private_key", lambda sa: _without(sa, "private_key")),
+    ("missing client_email", lambda sa: _without(sa, "client_email")),
+    ("missing token_uri", lambda sa: _without(sa, "token_uri")),
+    (
+        "garbage PEM",
+        lambda sa: _with_key(sa, private_key="-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"),
+    ),
+    ("double-escaped newlines", lambda sa: _with_key(sa, private_key=sa["private_key"].replace("\n", "\\n"))),
+    ("metadata-server token_uri", lambda sa: _with_key(sa, token_uri="http://169.254.169.254/x")),
+]
+
+CONFIG_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("region with a host suffix", {"region": "us-central1.evil.com/"}, f"{CONFIG}.region"),
+    ("region that is an IP with a fragment", {"region": "169.254.169.254#"}, f"{CONFIG}.region"),
+    ("region in upper case", {"region": "US-CENTRAL1"}, f"{CONFIG}.region"),
+    ("region with a trailing newline", {"region": "us-central1\n"}, f"{CONFIG}.region"),
+    ("empty region", {"region": ""}, f"{CONFIG}.region"),
+    ("project_id with a slash", {"project_id": "my-project/../x"}, f"{CONFIG}.project_id"),
+    ("project_number not digits", {"project_number": "12ab"}, f"{CONFIG}.project_number"),
+    ("alias with a question mark", {"deployments": {"bad?alias": "gemini-2.0-flash"}}, f"{CONFIG}.deployments.bad?alias"),
+    ("target with a colon", {"deployments": {"ok": "gemini-2.0-flash:generateContent"}}, f"{CONFIG}.deployments.ok"),
+    ("unknown field in the config", {"surprise": 1}, f"{CONFIG}.surprise"),
+    ("region override for a missing alias", {"deployment_regions": {"nope": "us-east5"}}, f"{CONFIG}.deployment_regions.nope"),
+]
+
+
+def _assert_refused(
+    response: Any, field: str, before: tuple[int, ...], attempts: list[Any], secret: str = "", code: str = "invalid"
+) -> None:
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert field in body["errors"], body
+    assert all(isinstance(r, str) and r for r in body["errors"][field])
+    assert body["code"] == code and body["detail"]
+    assert _counts() == before
+    assert attempts == []
+    if secret:
+        assert secret not in response.content.decode()
+        assert "PRIVATE KEY" not in response.content.decode()
+
+
+@pytest.mark.parametrize(("case", "make"), CREDENTIAL_CASES, ids=[c[0] for c in CREDENTIAL_CASES])
+def test_it_refuses_a_bad_credential_on_create(
+    case: str, make: Callable[[dict], Any], admin_client: Client, service_account: dict, service_account_json: str, no_outbound: list
+) -> None:
+    config = {**_good_config(service_account_json), "auth_credentials": make(service_account)}
+    before = _counts()
+
+    response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
+
+    _assert_refused(response, f"{CONFIG}.auth_credentials", before, no_outbound, secret=service_account["private_key"][40:90])
+
+
+@pytest.mark.parametrize(("case", "make"), CREDENTIAL_CASES, ids=[c[0] for c in CREDENTIAL_CASES])
+def test_it_refuses_a_bad_credential_on_update_and_keeps_the_stored_one(
+    case: str, make: Callable[[dict], Any], admin_client: Client, service_account: dict, service_account_json: str, no_outbound: list
+) -> None:
+    created = admin_client.post(URL, {"name": "k", CONFIG: _good_config(service_account_json)}, content_type="application/json")
+    key = VertexKey.objects.get(pk=created.json()["id"])
+    before = _counts()
+
+    response = admin_client.patch(
+        f"{URL}{key.pk}/", {CONFIG: {"auth_credentials": make(service_account)}}, content_type="application/json"
+    )
+
+    _assert_refused(response, f"{CONFIG}.auth_credentials", before, no_outbound)
+    stored = VertexKey.objects.get(pk=key.pk)
+    assert (stored.credentials_encrypted, stored.credential_fingerprint) == (key.credentials_encrypted, key.credential_fingerprint)
+
+
+@pytest.mark.parametrize(("case", "change", "field"), CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_it_refuses_a_bad_config_value_on_create(
+    case: str, change: dict, field: str, admin_client: Client, service_account_json: str, no_outbound: list
+) -> None:
+    before = _counts()
+
+    response = admin_client.post(
+        URL, {"name": "k", CONFIG: {**_good_config(service_account_json), **change}}, content_type="application/json"
+    )
+
+    _assert_refused(response, field, before, no_outbound)
+
+
+@pytest.mark.parametrize(("case", "change", "field"), CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_it_refuses_a_bad_config_value_on_update_and_changes_nothing(
+    case: str, change: dict, field: str, admin_client: Client, service_account_json: str, no_outbound: list
+) -> None:
+    created = admin_client.post(URL, {"name": "k", CONFIG: _good_config(service_account_json)}, content_type="application/json")
+    pk = created.json()["id"]
+    snapshot = admin_client.get(f"{URL}{pk}/").json()
+    before = _counts()
+
+    response = admin_client.patch(f"{URL}{pk}/", {"name": "renamed", CONFIG: change}, content_type="application/json")
+
+    _assert_refused(response, field, before, no_outbound)
+    assert admin_client.get(f"{URL}{pk}/").json() == snapshot
+
+
+def test_it_refuses_a_duplicate_alias_given_twice_in_the_json(admin_client: Client, no_outbound: list) -> None:
+    raw = (
+        '{"name": "k", "vertex_key_config": {"project_id": "my-project", "region": "us-central1", '
+        '"deployments": {"fast": "gemini-2.0-flash", "fast": "gemini-2.5-pro"}}}'
+    )
+    before = _counts()
+
+    response = admin_client.post(URL, raw, content_type="application/json")
+
+    _assert_refused(response, f"{CONFIG}.deployments.fast", before, no_outbound)
+
+
+def test_it_refuses_unknown_top_level_fields(admin_client: Client, no_outbound: list) -> None:
+    before = _counts()
+
+    response = admin_client.post(
+        URL,
+        {"name": "k", "colour": "red", CONFIG: {"project_id": "my-project", "region": "us-central1"}},
+        content_type="application/json",
+    )
+
+    _assert_refused(response, "colour", before, no_outbound)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "", CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "name"),
+        ({"name": "bad/name", CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "name"),
+        ({"name": "k", CONFIG: "not an object"}, CONFIG),
+        ({"name": "k"}, CONFIG),
+        ({"name": "k", "weight": 0, CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "weight"),
+        ({"name": "k", CONFIG: {"region": "us-central1"}}, f"{CONFIG}.project_id"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1", "allowedModels": "x"}}, f"{CONFIG}.allowedModels"),
+    ],
+    ids=["empty name", "name with slash", "config not an object", "config missing", "weight zero", "no project", "allowedModels not a list"],
+)
+def test_it_refuses_bad_envelopes(body: dict, field: str, admin_client: Client, no_outbound: list) -> None:
+    before = _counts()
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    _assert_refused(response, field, before, no_outbound)
+
+
+def test_it_refuses_a_second_key_with_the_same_name(admin_client: Client, no_outbound: list) -> None:
+    body = {"name": "same", CONFIG: {"project_id": "my-project", "region": "us-central1"}}
+    assert admin_client.post(URL, body, content_type="application/json").status_code == 201
+    before = _counts()
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    _assert_refused(response, "name", before, no_outbound)
+
+
+def test_a_body_that_is_not_json_is_a_400_naming_the_body(admin_client: Client, no_outbound: list) -> None:
+    before = _counts()
+
+    response = admin_client.post(URL, "{not json", content_type="application/json")
+
+    _assert_refused(response, "body", before, no_outbound, code="parse_error")
+
+
+def test_one_response_lists_every_bad_field(admin_client: Client) -> None:
+    config = {"project_id": "x/y", "region": "US", "deployments": {"a?": "gemini-2.0-flash"}, "extra": True}
+
+    response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
+
+    assert response.status_code == 400
+    assert {f"{CONFIG}.project_id", f"{CONFIG}.region", f"{CONFIG}.deployments.a?", f"{CONFIG}.extra"} <= set(response.json()["errors"])
+
+
+KNOWN_REGIONS = [region.id for region in REGIONS]
+_mutations = st.sampled_from(KNOWN_REGIONS).flatmap(
+    lambda region: st.sampled_from(
+        [
+            region.upper(),
+            region + "\n",
+            " " + region,
+            region + ".evil.com/",
+            region + "#",
+            region + ":443",
+            region + "/",
+            region.replace("-", "_"),
+            "https://" + region,
+            region + "?x=1",
+        ]
+    )
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(region=st.one_of(st.text(max_size=40), _mutations, st.sampled_from(KNOWN_REGIONS)))
+def test_only_known_regions_written_exactly_are_accepted(region: str, admin_client: Client, no_outbound: list) -> None:
+    before = _counts()
+    body = {"name": "fuzz", CONFIG: {"project_id": "my-project", "region": region}}
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    if region in KNOWN_REGIONS:
+        assert response.status_code == 201, (region, response.content)
+        assert VertexKey.objects.get(name="fuzz").region == region
+        VertexKey.objects.filter(name="fuzz").delete()
+    else:
+        assert response.status_code == 400, (region, response.content)
+        assert f"{CONFIG}.region" in response.json()["errors"]
+        assert _counts() == before
+    assert no_outbound == []
