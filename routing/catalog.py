@@ -233,21 +233,26 @@ class LearnedAvailability:
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._until: dict[tuple[str, str], float] = {}
+        self._until: dict[str, dict[str, float]] = {}  # model -> region -> expiry
 
     def add(self, model: str, region: str) -> None:
         with self._lock:
-            self._until[(model, region)] = self._clock() + self._ttl
+            self._until.setdefault(model, {})[region] = self._clock() + self._ttl
+
+    def regions(self, model: str) -> frozenset[str]:
+        """Regions a 404 ruled out for the model, lessons not yet expired."""
+        with self._lock:
+            by_region = self._until.get(model)
+            if not by_region:
+                return frozenset()
+            now = self._clock()
+            expired = [r for r, until in by_region.items() if until <= now]
+            for r in expired:
+                del by_region[r]
+            return frozenset(by_region)
 
     def contains(self, model: str, region: str) -> bool:
-        with self._lock:
-            until = self._until.get((model, region))
-            if until is None:
-                return False
-            if until <= self._clock():
-                del self._until[(model, region)]
-                return False
-            return True
+        return region in self.regions(model)
 
     def clear(self) -> None:
         with self._lock:
@@ -285,10 +290,13 @@ class Catalog:
     def is_served(self, target: str, region: str) -> bool | None:
         """True/False when known (override, Vertex 404, seeds), None when the catalog cannot tell."""
         base = self.base_model(target)
+        return self._status(base, region, self._learned.regions(base))
+
+    def _status(self, base: str, region: str, learned: frozenset[str]) -> bool | None:
         override = self._overrides.get((base, region))
         if override is not None:
             return override
-        if self._learned.contains(base, region):
+        if region in learned:
             return False
         entry = self._data.models.get(base)
         return entry.status(region) if entry else None
@@ -305,8 +313,8 @@ class Catalog:
                        key=lambda r: _REGION_ORDER.get(r, len(_REGION_ORDER)))
         if not regions and not extra:
             return None
-        regions += extra
-        return tuple(r for r in regions if self.is_served(base, r))
+        learned = self._learned.regions(base)
+        return tuple(r for r in regions + extra if self._status(base, r, learned))
 
     def failover_regions(self, target: str, region: str) -> list[str]:
         """Other regions that serve the target: `global` first where served there, then regions of

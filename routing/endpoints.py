@@ -35,6 +35,7 @@ _MULTI_REGION_HOSTS = {"us": "aiplatform.us.rep.googleapis.com", "eu": "aiplatfo
 # by ":method" (":generateContent"). Starts alphanumeric, so never "." or ".."; nothing that a URL
 # parser would read as a delimiter or an escape.
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*(?::[A-Za-z][A-Za-z0-9]*)?")
+_BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f\\]")
 _QUERY_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
@@ -57,6 +58,7 @@ def host_for_region(region: str) -> str:
     return _host(validate_region(region))
 
 
+@lru_cache(maxsize=64)
 def _parse_override(override: str) -> httpx.URL:
     try:
         url = httpx.URL(override)
@@ -69,6 +71,10 @@ def _parse_override(override: str) -> httpx.URL:
             "or fragment (for example http://127.0.0.1:8765)."
         )
     return url
+
+
+def _override_path(override: str) -> str:
+    return _parse_override(override).path.rstrip("/") + "/"
 
 
 def base_url_for(region: str, override: str | None = None) -> str:
@@ -116,40 +122,51 @@ def build_url(*, project_id: str, region: str, resource: str, override: str | No
     return check_url(url, override=override)
 
 
+def _refused() -> ConfigurationError:
+    return ConfigurationError(
+        "Refusing to send credentials to this URL: it is not a Vertex AI endpoint this gateway allows."
+    )
+
+
+@lru_cache(maxsize=512)
+def _authority_allowed(scheme: str, authority: str, override: str | None) -> bool:
+    # Parsing is the costly part of the check and depends only on scheme + authority, so it is
+    # cached; httpx (the client that will connect) does the parsing, so both agree on the host.
+    try:
+        parsed = httpx.URL(f"{scheme}://{authority}/")
+    except (httpx.InvalidURL, TypeError, ValueError):
+        return False
+    if parsed.userinfo or "@" in authority:
+        return False
+    if override:
+        expected = _parse_override(override)
+        return (parsed.scheme, parsed.host, parsed.port) == (expected.scheme, expected.host, expected.port)
+    # The authority must be spelled exactly as build_url spells it: no port (not even :443), no
+    # upper case, no trailing dot.
+    return scheme == "https" and parsed.port is None and authority == parsed.host and authority in allowed_hosts()
+
+
 def check_url(url: str, *, override: str | None = None) -> str:
     """Return `url` unchanged if it may carry a Google token; raise ConfigurationError otherwise.
 
     Without an override: https, no userinfo, no explicit port, host in `allowed_hosts()`. With one:
-    exactly the override's scheme, host and port, under the override's path. Parsing uses httpx, the
-    same parser that will send the request, so the check and the connection agree on the host.
+    exactly the override's scheme, host and port, under the override's path. Also refused anywhere:
+    whitespace, control characters, backslashes, a fragment, "." / ".." or percent-escapes in the path.
     """
-    refuse = ConfigurationError(
-        "Refusing to send credentials to this URL: it is not a Vertex AI endpoint this gateway allows."
-    )
-    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or c == "\\" for c in url):
-        raise refuse
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise refuse from None
-    if parsed.userinfo or parsed.fragment:
-        raise refuse
-    # httpx resolves "." and ".." segments while parsing, so look at the path as written.
-    after_scheme = url.split("://", 1)[-1]
-    written_path = after_scheme[len(after_scheme.split("/", 1)[0]):].split("?", 1)[0]
-    if any(s in (".", "..") or "%" in s for s in written_path.split("/")):
-        raise refuse
-    if override:
-        expected = _parse_override(override)
-        prefix = expected.path.rstrip("/") + "/"
-        if (parsed.scheme, parsed.host, parsed.port) != (expected.scheme, expected.host, expected.port):
-            raise refuse
-        if not parsed.path.startswith(prefix):
-            raise refuse
-        return url
-    if parsed.scheme != "https" or parsed.port is not None or parsed.host not in allowed_hosts():
-        raise refuse
-    if f"://{parsed.host}/" not in url:
-        # An explicit ":443" or any other spelling of the authority is not what build_url produces.
-        raise refuse
+    if not isinstance(url, str) or _BAD_URL_CHARS.search(url):
+        raise _refused()
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise _refused()
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    cut = min(ends) if ends else len(rest)
+    authority, tail = rest[:cut], rest[cut:]
+    path = tail.split("?", 1)[0]
+    # httpx would resolve "." and ".." segments itself, so the path is checked as written.
+    if "#" in tail or not path.startswith("/") or any(s in (".", "..") or "%" in s for s in path.split("/")):
+        raise _refused()
+    if not _authority_allowed(scheme, authority, override or None):
+        raise _refused()
+    if override and not path.startswith(_override_path(override)):
+        raise _refused()
     return url
