@@ -255,3 +255,5 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     "keys-health": {"task": "gateway_admin.keys_health", "schedule": float(KEY_HEALTH_INTERVAL_SECONDS)},
 }
+# Gateway: request-log rows older than REQUEST_LOG_RETENTION_DAYS are pruned daily.
+CELERY_BEAT_SCHEDULE["request-log-prune"] = {"task": "gateway_admin.request_log_prune", "schedule": 86400.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
 JSON = "application/json"
@@ -42,7 +43,13 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
             f"Send the request body as JSON (Content-Type: application/json), not {content_type}."
         )
     try:
-        data = orjson.loads(request.body)
+        raw = request.body
+    except RequestDataTooBig:
+        from .errors import ApiError
+
+        raise ApiError(413, "The request body is too large.", code="request_too_large") from None
+    try:
+        data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise invalid_request(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
     if not isinstance(data, dict):

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from django.conf import settings
 from django.db import close_old_connections
 
+from routing.errors import RoutingError
+
 if TYPE_CHECKING:
     from routing.router import Router
 
@@ -180,3 +182,19 @@ __all__ = [
     "GatewayState", "ModelError", "ModelNotAllowed", "UnknownModel", "aresolve_model", "gateway_state",
     "load_state", "models_for_token", "reset",
 ]
+
+
+async def default_model(family: str, *, token: Scoped) -> str | None:
+    """The first model (by id) of a family (e.g. "veo") that the token may use, for requests
+    that leave `model` out as OpenAI's SDKs allow."""
+    state = await gateway_state()
+    for model_id in sorted(state.model_ids):
+        if not token.allows(model_id):
+            continue
+        try:
+            candidates = state.router.candidates(model_id)
+        except RoutingError:  # an id only the merged list knows (a custom model without deployment)
+            continue
+        if candidates and candidates[0].family == family:
+            return model_id
+    return None

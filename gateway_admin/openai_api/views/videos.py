@@ -1,0 +1,78 @@
+"""POST /v1/videos, GET /v1/videos/{id}, GET /v1/videos/{id}/content (Veo).
+
+The create call starts the long-running operation and returns at once (status "queued"); a Celery
+task polls Vertex (services/videos.py), so callers poll GET /v1/videos/{id} until "completed" and
+then download the MP4 from /content. A job is visible only to the user whose token created it.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+
+from gateway_admin.services.gateway import aresolve_model, default_model
+from gateway_admin.services.videos import video_job_create, video_job_get, video_object
+
+from ..db import run_db
+from ..errors import ApiError, invalid_request, not_found
+from ..schemas import validate
+from .base import Call, answer, v1_endpoint
+from .images import read_body
+
+
+@v1_endpoint("videos")
+async def videos(request: HttpRequest, call: Call) -> HttpResponseBase:
+    body = await read_body(request, files=("input_reference",))
+    if isinstance(body.get("seconds"), str) and not body["seconds"].strip():
+        body.pop("seconds")
+    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    reference = body.pop("input_reference", None)
+    validate("VideoCreateRequest", body)
+    call.keep_request_body(dict(body))
+    if reference is not None:
+        body["input_reference"] = reference
+    model = body.get("model") or await default_model("veo", token=call.token)  # type: ignore[arg-type]
+    if not model:
+        raise invalid_request("model: no video model (Veo) is configured for this token.", param="model")
+    model, router = await aresolve_model(model, token=call.token)  # type: ignore[arg-type]
+    call.model = model
+    body["model"] = model
+    result = await router.video_start(body)
+    token = call.token
+    assert token is not None
+    job = await run_db(
+        video_job_create, token_id=token.id, user_id=token.user_id, model=model, key_id=result.key_id,
+        region=result.region, target=result.target, answer=result.response, prompt=body["prompt"],
+        seconds=body.get("seconds"), size=body.get("size"),
+    )
+    return answer(video_object(job), source=result)
+
+
+async def _job(call: Call, video_id: str):  # type: ignore[no-untyped-def]
+    token = call.token
+    assert token is not None
+    job = await run_db(video_job_get, video_id=video_id, user_id=token.user_id)
+    if job is None:
+        raise not_found(f"No video with id {video_id!r}.", param="video_id")
+    call.model = job.model
+    return job
+
+
+@v1_endpoint("videos", methods=("GET",))
+async def video_detail(request: HttpRequest, call: Call, video_id: str) -> HttpResponseBase:
+    return answer(video_object(await _job(call, video_id)))
+
+
+@v1_endpoint("videos", methods=("GET",))
+async def video_content(request: HttpRequest, call: Call, video_id: str) -> HttpResponseBase:
+    variant = request.GET.get("variant", "video")
+    if variant != "video":
+        raise not_found(f"Vertex produces no {variant!r} for a video; ask for variant=video.", param="variant")
+    job = await _job(call, video_id)
+    if job.status != "completed":
+        raise ApiError(409, f"The video is {job.status.replace('_', ' ')}; download it once its status is "
+                       "completed.", code="video_not_ready")
+    if job.content is None:
+        raise not_found(f"Vertex wrote this video to {job.content_uri}; download it from Cloud Storage.")
+    response = HttpResponse(bytes(job.content), content_type=job.content_type or "video/mp4")
+    response["Content-Disposition"] = f'attachment; filename="{job.id}.mp4"'
+    return response
