@@ -7,11 +7,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
 from . import gemini
 from .errors import fault_error, google_error, not_found_model, permission_denied
-from .faults import FAULT_HEADER, FaultError, FaultTable
+from .faults import FAULT_HEADER, Effects, FaultError, FaultTable
 from .oauth import UNAUTHENTICATED, TokenError, TokenIssuer
 from .server import Reply, Request, json_reply
 
@@ -80,8 +78,16 @@ class Emulator:
 
             return handle_control(self, request)
         self._record(request)
-        if path == "/token" or path.endswith("/token"):
-            return self._token(request)
+        if path == "/token":
+            try:
+                effects = self.faults.hit(
+                    path=path, model=None, region=None, project=None, header=request.headers.get(FAULT_HEADER)
+                )
+            except FaultError as exc:
+                return json_reply({"error": "invalid_request", "error_description": f"{FAULT_HEADER}: {exc}"}, 400)
+            if effects is not None and effects.status is not None:
+                return self._apply(fault_error(effects.status, effects.retry_after), effects)
+            return self._apply(self._token(request), effects)
         match = _VERTEX.match(path)
         if match is None:
             return google_error(404, f"The requested URL {path} was not found on this server.")
@@ -97,16 +103,18 @@ class Emulator:
         except FaultError as exc:
             return google_error(400, f"{FAULT_HEADER}: {exc}")
         if effects is not None and effects.status is not None:
-            reply = fault_error(effects.status, effects.retry_after)
-            reply.delay_ms = effects.delay_ms
+            return self._apply(fault_error(effects.status, effects.retry_after), effects)
+        return self._apply(self._vertex(request, project, region, rest, body), effects)
+
+    @staticmethod
+    def _apply(reply: Reply, effects: Effects | None) -> Reply:
+        if effects is None:
             return reply
-        reply = self._vertex(request, project, region, rest, body)
-        if effects is not None:
-            if effects.malformed and reply.status == 200:
-                reply = gemini.malformed(reply)
-            reply.delay_ms = effects.delay_ms
-            reply.event_delay_ms = effects.event_delay_ms
-            reply.cut_after = effects.cut_after
+        if effects.malformed and reply.status == 200:
+            reply = malformed(reply)
+        reply.delay_ms = effects.delay_ms
+        reply.event_delay_ms = effects.event_delay_ms
+        reply.cut_after = effects.cut_after
         return reply
 
     def _record(self, request: Request) -> None:
@@ -242,5 +250,13 @@ _PUBLISHER_METHODS: dict[tuple[str, str], Callable[..., Reply]] = {
 }
 
 
-def dumps(data: Any) -> bytes:
-    return orjson.dumps(data)
+def malformed(reply: Reply) -> Reply:
+    """Break the JSON of an answer (the first stream event, or the body) for the malformed fault."""
+    if reply.events is not None:
+        events = list(reply.events)  # type: ignore[arg-type]
+        if events:
+            events[0] = events[0][: max(8, len(events[0]) // 2)] + b"\n\n"
+        reply.events = events
+    else:
+        reply.body = reply.body[: max(1, len(reply.body) // 2)]
+    return reply

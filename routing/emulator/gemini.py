@@ -253,16 +253,3 @@ def count(body: Any) -> Reply:
     return json_reply(
         {"totalTokens": tokens, "totalBillableCharacters": chars, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": tokens}]}
     )
-
-
-def malformed(reply: Reply) -> Reply:
-    """Break the JSON of an answer (first stream event, or the body) for the malformed-JSON fault."""
-    if reply.events is not None:
-        events = list(reply.events)  # type: ignore[arg-type]
-        if events:
-            first = events[0]
-            events[0] = first[: max(8, len(first) // 2)] + b"\r\n\r\n"
-        reply.events = events
-    else:
-        reply.body = reply.body[: max(1, len(reply.body) // 2)]
-    return reply

@@ -11,11 +11,12 @@ SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 SONNET = "claude-sonnet-4-5@20250929"
 
 
-@pytest.fixture
-def claude(vertex) -> AnthropicVertex:
-    credentials = service_account.Credentials.from_service_account_info(vertex.service_account, scopes=SCOPES)
+@pytest.fixture(scope="module")
+def claude(emulator) -> AnthropicVertex:
+    """One client per module (building one is slow); tests still take `vertex` for a clean emulator."""
+    credentials = service_account.Credentials.from_service_account_info(emulator.service_account, scopes=SCOPES)
     return AnthropicVertex(
-        region="us-east5", project_id=vertex.project_id, credentials=credentials, base_url=vertex.base_url + "/v1"
+        region="us-east5", project_id=emulator.project_id, credentials=credentials, base_url=emulator.base_url + "/v1"
     )
 
 
@@ -38,7 +39,7 @@ def test_messages_create_answers_with_text_and_usage(claude, vertex):
     assert sent["headers"]["authorization"].startswith("Bearer ya29.")
 
 
-def test_the_same_prompt_gets_the_same_answer(claude):
+def test_the_same_prompt_gets_the_same_answer(claude, vertex):
     ask = {"model": SONNET, "max_tokens": 256, "messages": [{"role": "user", "content": "Name a colour"}]}
     assert claude.messages.create(**ask).content[0].text == claude.messages.create(**ask).content[0].text
 
@@ -66,7 +67,7 @@ def test_count_tokens_uses_the_count_tokens_model_path(claude, vertex):
     assert sent["body"]["model"] == SONNET
 
 
-def test_a_tool_named_in_the_prompt_is_called(claude):
+def test_a_tool_named_in_the_prompt_is_called(claude, vertex):
     tools = [
         {
             "name": "get_weather",
@@ -84,7 +85,7 @@ def test_a_tool_named_in_the_prompt_is_called(claude):
     assert use.input == {"location": "Lisbon"}
 
 
-def test_streamed_tool_use_arrives_as_input_json_deltas(claude):
+def test_streamed_tool_use_arrives_as_input_json_deltas(claude, vertex):
     tools = [{"name": "lookup", "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}}}]
     with claude.messages.stream(
         model=SONNET, max_tokens=512, tools=tools, messages=[{"role": "user", "content": "please lookup cats"}]
@@ -100,7 +101,7 @@ def test_streamed_tool_use_arrives_as_input_json_deltas(claude):
     assert final.content[-1].input == plain.content[-1].input
 
 
-def test_thinking_blocks_come_first_with_a_signature(claude):
+def test_thinking_blocks_come_first_with_a_signature(claude, vertex):
     message = claude.messages.create(
         model=SONNET, max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 2048},
         messages=[{"role": "user", "content": "Why is the sky blue?"}],
@@ -117,7 +118,7 @@ def test_thinking_blocks_come_first_with_a_signature(claude):
     assert final.content[0].thinking == message.content[0].thinking
 
 
-def test_a_thinking_budget_under_1024_is_rejected(claude):
+def test_a_thinking_budget_under_1024_is_rejected(claude, vertex):
     with pytest.raises(anthropic.BadRequestError) as caught:
         claude.messages.create(
             model=SONNET, max_tokens=4096, thinking={"type": "enabled", "budget_tokens": 512},

@@ -13,12 +13,13 @@ from google.oauth2 import service_account
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 
 
-@pytest.fixture
-def client(vertex) -> genai.Client:
-    credentials = service_account.Credentials.from_service_account_info(vertex.service_account, scopes=SCOPES)
+@pytest.fixture(scope="module")
+def client(emulator) -> genai.Client:
+    """One client per module (building one is slow); tests still take `vertex` for a clean emulator."""
+    credentials = service_account.Credentials.from_service_account_info(emulator.service_account, scopes=SCOPES)
     return genai.Client(
-        vertexai=True, project=vertex.project_id, location="us-central1", credentials=credentials,
-        http_options=types.HttpOptions(base_url=vertex.base_url),
+        vertexai=True, project=emulator.project_id, location="us-central1", credentials=credentials,
+        http_options=types.HttpOptions(base_url=emulator.base_url),
     )
 
 
@@ -38,7 +39,7 @@ def test_generate_content_answers_with_text_and_usage(client, vertex):
     assert sent["body"]["contents"] == [{"parts": [{"text": "Describe the northern lights"}], "role": "user"}]
 
 
-def test_generate_content_stream_arrives_in_several_chunks(client):
+def test_generate_content_stream_arrives_in_several_chunks(client, vertex):
     chunks = list(client.models.generate_content_stream(model="gemini-2.0-flash", contents="Tell me about volcanoes"))
     assert len(chunks) >= 3
     whole = client.models.generate_content(model="gemini-2.0-flash", contents="Tell me about volcanoes")
@@ -47,7 +48,7 @@ def test_generate_content_stream_arrives_in_several_chunks(client):
     assert chunks[-1].usage_metadata.total_token_count == whole.usage_metadata.total_token_count
 
 
-def test_a_system_instruction_shapes_the_answer_and_counts_as_prompt(client):
+def test_a_system_instruction_shapes_the_answer_and_counts_as_prompt(client, vertex):
     plain = client.models.generate_content(model="gemini-2.0-flash", contents="Greet me")
     pirate = client.models.generate_content(
         model="gemini-2.0-flash", contents="Greet me",
@@ -57,7 +58,7 @@ def test_a_system_instruction_shapes_the_answer_and_counts_as_prompt(client):
     assert pirate.usage_metadata.prompt_token_count > plain.usage_metadata.prompt_token_count
 
 
-def test_a_declared_function_is_called_when_the_prompt_asks_for_weather(client):
+def test_a_declared_function_is_called_when_the_prompt_asks_for_weather(client, vertex):
     tool = types.Tool(
         function_declarations=[
             types.FunctionDeclaration(
@@ -77,7 +78,7 @@ def test_a_declared_function_is_called_when_the_prompt_asks_for_weather(client):
     assert call.args == {"city": "Oslo"}
 
 
-def test_json_mime_type_returns_json_matching_the_schema(client):
+def test_json_mime_type_returns_json_matching_the_schema(client, vertex):
     response = client.models.generate_content(
         model="gemini-2.0-flash", contents="List a recipe",
         config=types.GenerateContentConfig(
@@ -89,7 +90,7 @@ def test_json_mime_type_returns_json_matching_the_schema(client):
     assert isinstance(data["name"], str) and isinstance(data["steps"], int)
 
 
-def test_thinking_models_report_thought_tokens(client):
+def test_thinking_models_report_thought_tokens(client, vertex):
     response = client.models.generate_content(
         model="gemini-2.5-flash", contents="Plan a trip to Rome",
         config=types.GenerateContentConfig(thinking_config=types.ThinkingConfig(include_thoughts=True)),
@@ -102,7 +103,7 @@ def test_thinking_models_report_thought_tokens(client):
     assert response.candidates[0].content.parts[0].thought is True
 
 
-def test_count_tokens_counts_the_prompt(client):
+def test_count_tokens_counts_the_prompt(client, vertex):
     result = client.models.count_tokens(model="gemini-2.0-flash", contents="one two three four five six")
     assert result.total_tokens == 8
 
@@ -119,14 +120,14 @@ def test_embed_content_with_text_embedding_005_is_deterministic(client, vertex):
     assert vertex.requests("text-embedding-005:predict")[-1]["body"]["instances"][0] == {"content": "hello world"}
 
 
-def test_embed_content_honours_output_dimensionality(client):
+def test_embed_content_honours_output_dimensionality(client, vertex):
     result = client.models.embed_content(
         model="text-embedding-005", contents="hello", config=types.EmbedContentConfig(output_dimensionality=64)
     )
     assert len(result.embeddings[0].values) == 64
 
 
-def test_gemini_embedding_uses_embed_content_and_works(client):
+def test_gemini_embedding_uses_embed_content_and_works(client, vertex):
     result = client.models.embed_content(model="gemini-embedding-001", contents="hello world")
     assert len(result.embeddings[0].values) == 3072
 
