@@ -3,7 +3,6 @@ instant credential validation, the live merged-model preview and Test connection
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +18,7 @@ from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
+from gateway_admin.web.aio import run_sync
 from gateway_admin.web.forms import (
     AllowedRow,
     DeploymentRow,
@@ -202,5 +202,5 @@ def key_preview_view(request: HttpRequest) -> HttpResponse:
 def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Test connection: mint a token and list models through the same code as live traffic."""
     key = _key_with_rows(pk)
-    result = asyncio.run(key_support.test_connection(key, base_url=settings.VERTEX_BASE_URL or None))
+    result = run_sync(key_support.test_connection(key, base_url=settings.VERTEX_BASE_URL or None))
     return JsonResponse(result)

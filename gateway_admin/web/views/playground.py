@@ -1,16 +1,14 @@
 """Playground: the page, and the streaming endpoint that sends a turn through the Router.
 
 The endpoint answers NDJSON events (see services.playground). Under ASGI (uvicorn, production) the
-async event iterator is streamed as is; under WSGI (runserver, the test client) a private event loop
-in a helper thread drives it and hands events over one by one, so answers still stream.
+async event iterator is streamed as is; under WSGI (runserver, the test client) the dashboard's background
+event loop (web/aio.py) drives it and hands events over one by one, so answers still stream.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
-import threading
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -23,8 +21,11 @@ from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required
 from gateway_admin.selectors.dashboard import models_page
 from gateway_admin.services.playground import playground_send
+from gateway_admin.web.aio import iterate_sync
 
 from .base import render_page
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 100
 MAX_CHARS = 200_000
@@ -114,31 +115,13 @@ async def _aevents(make: Callable[[], AsyncIterator[dict[str, Any]]]) -> AsyncIt
 
 
 def _sync_events(make: Callable[[], AsyncIterator[dict[str, Any]]]) -> Iterator[bytes]:
-    """Drive the async iterator on a private loop in a thread; yield each event as it comes."""
-    out: queue.Queue[bytes | BaseException | None] = queue.Queue()
-
-    def run() -> None:
-        async def pump() -> None:
-            async for event in make():
-                out.put(_ndjson(event))
-
-        try:
-            asyncio.run(pump())
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            out.put(exc)
-        finally:
-            out.put(None)
-
-    threading.Thread(target=run, name="playground-stream", daemon=True).start()
-    while True:
-        item = out.get()
-        if item is None:
-            return
-        if isinstance(item, BaseException):
-            yield _ndjson({"event": "error", "status": 500, "error_type": "internal_error",
-                           "message": "The playground failed unexpectedly; see the server log."})
-            return
-        yield item
+    try:
+        for event in iterate_sync(make):
+            yield _ndjson(event)
+    except Exception:
+        logger.exception("playground stream failed")
+        yield _ndjson({"event": "error", "status": 500, "error_type": "internal_error",
+                       "message": "The playground failed unexpectedly; see the server log."})
 
 
 @developer_required
