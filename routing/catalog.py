@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routing.config import ConfigError
+from routing.config import ConfigError, _shown
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -155,13 +155,6 @@ def display_name(model_id: str) -> str:
     """
     sep = "-" if "-" in model_id else "_"
     return " ".join(part[:1].upper() + part[1:] for part in model_id.split(sep) if part)
-
-
-def _shown(value: object, limit: int = 80) -> str:
-    """A user-supplied value quoted for an error message, control characters made visible."""
-    text = value if isinstance(value, str) else repr(value)
-    text = text if len(text) <= limit else text[:limit] + "..."
-    return repr(text)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,15 @@
 
 The Django side builds these from ORM rows (gateway_admin/routing_config.py); the router and the
 listing client consume them. Every validator raises `ConfigError(field, message)` with the
-field name a user can act on and a plain-language reason.
+field name a user can act on and a plain-language reason, and never trims or case-folds.
+
+- `validate_region`, `validate_project_id`, `validate_project_number`, `validate_alias`,
+  `validate_target`, `validate_allowed_model`: one value each, returned unchanged when valid.
+- `parse_service_account(raw, *, allowed_token_uris=())` -> `ServiceAccountInfo | None` (None: "",
+  Application Default Credentials); `credential_fingerprint(raw)`.
+- `parse_vertex_key_config(data, *, allowed_token_uris=())` -> `ParsedKeyConfig`, or `ConfigErrors`
+  listing every bad field; `loads_config(text)` keeps duplicate keys visible to it.
+- `availability_warnings(...)`: deployments the catalog says are not served where they will be called.
 """
 
 from __future__ import annotations
