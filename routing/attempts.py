@@ -214,12 +214,13 @@ class AttemptRunner:
                         err: RoutingError = error_from_vertex(
                             status, ex.body, target=cand.target, region=region, project_id=cand.key.project_id,
                             catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
-                    except httpx.TimeoutException as exc:
-                        err = UpstreamTimeoutError(
-                            f"{host} did not answer {cand.target} in {region} in time ({type(exc).__name__}).")
                     except httpx.HTTPError as exc:
-                        err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
-                                             f"({type(exc).__name__}).")
+                        if _is_timeout(exc):
+                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} in "
+                                                       f"time ({type(exc).__name__}).")
+                        else:
+                            err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
+                                                 f"({_cause_name(exc)}).")
                     except UpstreamServerError as exc:  # a 200 whose body is not JSON
                         err = exc
                     if status is None or not (200 <= status < 300):
@@ -241,8 +242,6 @@ class AttemptRunner:
                     failures += 1
                     if failures > policy.max_retries:
                         break
-                    if err.retry_after is not None and err.retry_after > policy.retry_after_cap:
-                        break  # the server wants a longer pause than we wait: try elsewhere
                     await asyncio.sleep(policy.backoff(failures, err.retry_after))
         except RoutingError as exc:
             exc.attempts = attempts
@@ -293,6 +292,22 @@ class AttemptRunner:
             self._urls.clear()
         self._urls[key] = hit
         return hit
+
+
+def _is_timeout(exc: httpx.HTTPError) -> bool:
+    # httpx_aiohttp maps every aiohttp connection error, "connection refused" included, to
+    # ConnectTimeout; the aiohttp exception underneath says what really happened.
+    if not isinstance(exc, httpx.TimeoutException):
+        return False
+    cause = exc.__cause__
+    return cause is None or isinstance(cause, TimeoutError) or "Timeout" in type(cause).__name__
+
+
+def _cause_name(exc: BaseException) -> str:
+    cause = exc.__cause__
+    if isinstance(exc, httpx.TimeoutException) and cause is not None:
+        return type(cause).__name__
+    return type(exc).__name__
 
 
 def _wire_request(wire: Any, url: str) -> Json:

@@ -154,7 +154,7 @@ def vertex_error_detail(body: object) -> tuple[str, str]:
         err = body.get("error")
         if isinstance(err, dict):
             message = str(err.get("message") or "")
-            return str(err.get("status") or ""), message[:_UPSTREAM_DETAIL_MAX]
+            return str(err.get("status") or err.get("type") or ""), message[:_UPSTREAM_DETAIL_MAX]
         if isinstance(err, str):  # OAuth-style {"error": "invalid_grant", ...}
             return err, str(body.get("error_description") or err)[:_UPSTREAM_DETAIL_MAX]
     if isinstance(body, str):

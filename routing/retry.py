@@ -22,8 +22,7 @@ class RetryPolicy:
     - `max_retries`: further attempts on the same key/region/target after a 429/5xx or a transport
       error (so at most 1 + max_retries attempts there), then fail over to the next candidate.
     - `backoff_initial` * `backoff_multiplier` ** n, capped at `backoff_max`, minus up to `jitter`
-      of it at random; a `Retry-After` longer than that is honoured up to `retry_after_cap`, and one
-      longer than the cap moves on to the next candidate at once.
+      of it at random; a `Retry-After` longer than that is honoured, up to `retry_after_cap`.
     - `max_failovers`: other candidates tried after the first (regions, then keys);
       `region_failover` / `max_failover_regions`: whether and how many other regions of the same
       key are tried (regions the catalog says serve the model, global first). Turn it off where
