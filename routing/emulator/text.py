@@ -68,7 +68,19 @@ def seed_of(*parts: Any) -> int:
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
 
 
+_LEAD = re.compile(
+    r"^(?:please\s+|can you\s+|could you\s+)*(?:tell me about|tell me|explain|describe|summari[sz]e|write about|"
+    r"write|what is|what are|what's|why do|why does|why is|why are|how do|how does|give me|list|name)\s+",
+    re.IGNORECASE,
+)
+
+
 def topic_of(prompt: str) -> str:
+    """What the prompt is about, in a few words ("Describe the northern lights" -> "the northern lights")."""
+    first = re.split(r"[.?!\n]", prompt.strip(), maxsplit=1)[0].strip()
+    stripped = _LEAD.sub("", first).strip(" ,:;\"'").lower()
+    if stripped and len(stripped.split()) <= 6:
+        return stripped
     words = [w.lower() for w in _WORD.findall(prompt) if w.lower() not in _STOP]
     if not words:
         return "your question"
