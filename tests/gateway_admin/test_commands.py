@@ -90,7 +90,7 @@ def test_check_fails_naming_each_row_that_does_not_decrypt(two_keys: list[Vertex
 def test_check_fails_when_a_credential_does_not_match_its_fingerprint(two_keys: list[VertexKey]) -> None:
     VertexKey.objects.filter(pk=two_keys[0].pk).update(credentials_encrypted=two_keys[1].credentials_encrypted)
 
-    with pytest.raises(CommandError, match='key "one".*fingerprint'):
+    with pytest.raises(CommandError, match=r'key "one".*fingerprint'):
         _run("check_credentials")
 
 
