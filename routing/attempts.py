@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -82,7 +81,8 @@ class AttemptRunner:
         self.client = client
         self.cooldowns = cooldowns
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT if policy.timeout is None else policy.timeout
-        self._urls: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # (project, region, resource, query) -> (url, parsed url, host); parsing a URL costs httpx ~0.1 ms.
+        self._urls: dict[tuple[Any, ...], tuple[str, httpx.URL, str]] = {}
 
     # -- plan ------------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class AttemptRunner:
                     break
                 used += 1
                 wire = call.build(cand.adapter, cand)
-                url, host = self._url(cand, region, wire)
+                url, parsed, host = self._url(cand, region, wire)
                 content = orjson.dumps(wire.body) if wire.body is not None else None
                 ident = (cand.key.key_id, region, cand.target)
                 failures = 0
@@ -198,7 +198,7 @@ class AttemptRunner:
                     t0 = time.perf_counter()
                     status: int | None = None
                     try:
-                        ex = await self._exchange(client, wire.method, url, content, headers, stream)
+                        ex = await self._exchange(client, wire.method, parsed, content, headers, stream)
                         status = ex.status
                         if 200 <= status < 300:
                             attempt = Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, status,
@@ -251,7 +251,7 @@ class AttemptRunner:
         error.attempts = attempts
         raise error
 
-    async def _exchange(self, client: httpx.AsyncClient, method: str, url: str, content: bytes | None,
+    async def _exchange(self, client: httpx.AsyncClient, method: str, url: httpx.URL, content: bytes | None,
                         headers: dict[str, str], stream: bool) -> _Exchange:
         if not stream:
             resp = await client.request(method, url, content=content, headers=headers, timeout=self._timeout)
@@ -276,7 +276,7 @@ class AttemptRunner:
             raise
         return _Exchange(200, resp.headers, None, resp, raw, first)
 
-    def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, str]:
+    def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
         key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())
         hit = self._urls.get(key)
         if hit is not None:
@@ -287,7 +287,8 @@ class AttemptRunner:
             url = endpoints.check_url(url, override=self.base_url)
         except ConfigError as exc:
             raise ConfigurationError(f"Key {cand.key.name or cand.key.key_id}: {exc.field}: {exc.message}") from None
-        hit = (url, urlsplit(url).netloc)
+        parsed = httpx.URL(url)
+        hit = (url, parsed, parsed.netloc.decode("ascii"))
         if len(self._urls) >= _URL_CACHE_MAX:
             self._urls.clear()
         self._urls[key] = hit
