@@ -1,0 +1,120 @@
+"""Reads of the stored model listings: per key, all keys, and the /v1/models view.
+
+Every selector here makes a fixed number of SQL queries however many keys and entries there are:
+the listing and health are one-to-one with the key and come in with `select_related`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from gateway_admin.models import KeyHealth, ModelListing, VertexKey
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _related(key: VertexKey, name: str) -> Any:
+    # A missing one-to-one row raises RelatedObjectDoesNotExist, an AttributeError.
+    return getattr(key, name, None)
+
+
+def listing_state(*, key: VertexKey, listing: ModelListing | None) -> dict[str, Any]:
+    """A key's listing as the API and pages show it (entries plus freshness and the last error)."""
+    requested = listing.refresh_requested_at if listing else None
+    fetched = listing.fetched_at if listing else None
+    started = listing.refresh_started_at if listing else None
+    return {
+        "key_id": key.pk,
+        "key_name": key.name,
+        "enabled": key.enabled,
+        "project_id": key.project_id,
+        "region": key.region,
+        "entries": list(listing.entries) if listing else [],
+        "count": len(listing.entries) if listing else 0,
+        "fetched_at": _iso(fetched),
+        "stale": bool(listing.stale) if listing else False,
+        "last_error": listing.last_error if listing else "",
+        "last_error_at": _iso(listing.last_error_at) if listing else None,
+        "refresh_requested_at": _iso(requested),
+        "refresh_started_at": _iso(started),
+        # Pending: asked for (or running) and not finished since.
+        "refreshing": bool(
+            started is not None
+            or (requested is not None and (fetched is None or requested > fetched)
+                and (listing.last_error_at is None or requested > listing.last_error_at))
+        ),
+    }
+
+
+def health_state(health: KeyHealth | None) -> dict[str, Any] | None:
+    """What the last check saw of a key; `ok` is the verdict of that check."""
+    if health is None or health.checked_at is None:
+        return None
+    return {
+        "ok": bool(health.token_ok) and health.list_status == 200,
+        "checked_at": _iso(health.checked_at),
+        "token_ok": health.token_ok,
+        "token_error": health.token_error,
+        "list_status": health.list_status,
+        "list_latency_ms": health.list_latency_ms,
+        "last_success_at": _iso(health.last_success_at),
+        "last_error": health.last_error,
+        "last_error_at": _iso(health.last_error_at),
+    }
+
+
+def models_for_key(*, key: VertexKey) -> dict[str, Any]:
+    """One key's stored listing (one query, none if `listing` was select_related)."""
+    cache = key._state.fields_cache
+    if "listing" in cache:
+        listing = cache["listing"]
+    else:
+        listing = ModelListing.objects.filter(key_id=key.pk).first()
+    return listing_state(key=key, listing=listing)
+
+
+def _keys_with_listings(*, enabled_only: bool = False) -> QuerySet[VertexKey]:
+    keys = VertexKey.objects.select_related("listing", "health").order_by("name")
+    return keys.filter(enabled=True) if enabled_only else keys
+
+
+def models_all() -> list[dict[str, Any]]:
+    """Every key's listing with its health, ordered by key name. One SQL query."""
+    return [
+        {**listing_state(key=key, listing=_related(key, "listing")), "health": health_state(_related(key, "health"))}
+        for key in _keys_with_listings()
+    ]
+
+
+def merge_across_keys(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per model id over the given key listings (first key, by name, describes it)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for listing in listings:
+        for entry in listing["entries"]:
+            model_id = entry["id"]
+            seen = merged.get(model_id)
+            if seen is None:
+                merged[model_id] = {**entry, "key_ids": [listing["key_id"]], "key_names": [listing["key_name"]]}
+            elif listing["key_id"] not in seen["key_ids"]:
+                seen["key_ids"].append(listing["key_id"])
+                seen["key_names"].append(listing["key_name"])
+    return list(merged.values())
+
+
+def models_for_v1() -> list[dict[str, Any]]:
+    """The /v1/models list: merged across enabled keys, one entry per id (usable as `model`).
+
+    Each item: id, display_name, source, target, endpoint_id, description, created, key_ids,
+    key_names (the keys that carry it). One SQL query.
+    """
+    listings = [
+        {"key_id": key.pk, "key_name": key.name, "entries": listing.entries}
+        for key in VertexKey.objects.filter(enabled=True).select_related("listing").order_by("name")
+        if (listing := _related(key, "listing")) is not None
+    ]
+    return merge_across_keys(listings)
