@@ -105,6 +105,16 @@ def _validate_tools(request: Mapping[str, Any]) -> None:
     tool_choice(request)
 
 
+def reject_unsupported(request: Mapping[str, Any], *, family: str, names: tuple[str, ...]) -> None:
+    """Refuse parameters a family cannot honour (when set to something other than their default)."""
+    defaults: dict[str, Any] = {"logprobs": False, "presence_penalty": 0, "frequency_penalty": 0,
+                                "modalities": ["text"]}
+    for name in names:
+        value = request.get(name)
+        if value is not None and value != defaults.get(name, None) and value != {}:
+            raise invalid(name, f"is not supported by {family} models")
+
+
 def max_output_tokens(request: Mapping[str, Any]) -> int | None:
     """`max_completion_tokens` (current name) or `max_tokens` (legacy)."""
     return _positive_int(request, "max_completion_tokens") or _positive_int(request, "max_tokens")

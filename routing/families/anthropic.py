@@ -24,6 +24,8 @@ ANTHROPIC_VERSION = "vertex-2023-10-16"
 DEFAULT_MAX_TOKENS = 4096
 MIN_THINKING_BUDGET = 1024
 JSON_TOOL = "json_response_format"
+UNSUPPORTED = ("logprobs", "top_logprobs", "logit_bias", "presence_penalty", "frequency_penalty", "seed",
+               "audio", "modalities", "prediction", "web_search_options")
 COUNT_TOKENS_RESOURCE = "publishers/anthropic/models/count-tokens:rawPredict"
 
 
@@ -163,6 +165,7 @@ def build_body(request: Json, *, stream: bool) -> Json:
     version = request.get("anthropic_version")
     if version is not None and version != ANTHROPIC_VERSION:
         raise ot.invalid("anthropic_version", f"is fixed to {ANTHROPIC_VERSION} on Vertex; leave it out")
+    ot.reject_unsupported(request, family="Claude", names=UNSUPPORTED)
     if request.get("n") not in (None, 1):
         raise ot.invalid("n", "Claude models return one choice; leave n out or set it to 1")
     messages, system = messages_from_openai(request["messages"])

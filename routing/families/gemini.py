@@ -50,6 +50,8 @@ FINISH_REASONS = {
     "IMAGE_OTHER": "stop",
     "FINISH_REASON_UNSPECIFIED": "stop",
 }
+UNSUPPORTED = ("logprobs", "top_logprobs", "logit_bias", "audio", "modalities", "prediction",
+               "web_search_options")
 TOOL_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY", "function": "ANY"}
 
 
@@ -144,7 +146,8 @@ def contents_from_messages(messages: list[Json]) -> tuple[list[Json], Json | Non
                 if signature:
                     part["thoughtSignature"] = signature
                 parts.append(part)
-            contents.append({"role": "model", "parts": parts or [{"text": ""}]})
+            if parts:  # Gemini refuses empty contents; an empty assistant turn carries nothing
+                contents.append({"role": "model", "parts": parts})
         else:  # tool / legacy function results
             call_id = message.get("tool_call_id") or ""
             name = call_names.get(call_id) or message.get("name")
@@ -329,6 +332,7 @@ class GeminiAdapter(BaseAdapter):
 
     def build_chat(self, request: Json, *, target: str, model: str) -> WireRequest:
         ot.validate_chat(request)
+        ot.reject_unsupported(request, family="Gemini", names=UNSUPPORTED)
         stream = bool(request.get("stream"))
         method = "streamGenerateContent" if stream else "generateContent"
         return WireRequest(self.resource(target, method), build_body(request),

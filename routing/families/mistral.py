@@ -14,13 +14,20 @@ PASSED = ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty", 
           "parallel_tool_calls", "response_format", "safe_prompt", "prediction")
 
 
+MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "name", "prefix")
+
+
 def _messages(messages: list[Json]) -> list[Json]:
+    """Only the fields Mistral knows: replayed OpenAI history carries extras (refusal, annotations...)
+    that Mistral's strict validation would refuse."""
     out = []
     for message in messages:
-        message = dict(message)
-        if message["role"] == "developer":
-            message["role"] = "system"
-        out.append(message)
+        clean = {k: message[k] for k in MESSAGE_FIELDS if message.get(k) is not None}
+        if clean["role"] == "developer":
+            clean["role"] = "system"
+        if clean["role"] == "assistant":
+            clean.setdefault("content", "")
+        out.append(clean)
     return out
 
 
@@ -32,6 +39,7 @@ class MistralAdapter(BaseAdapter):
 
     def build_chat(self, request: Json, *, target: str, model: str) -> WireRequest:
         ot.validate_chat(request)
+        ot.reject_unsupported(request, family="Mistral", names=("logprobs", "top_logprobs", "logit_bias", "audio"))
         if ot.thinking_budget(request):
             raise ot.invalid(ot.thinking_param(request), "Mistral models on Vertex have no thinking budget")
         stream = bool(request.get("stream"))

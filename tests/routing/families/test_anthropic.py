@@ -304,3 +304,16 @@ def test_a_json_mode_stream_given_the_request_streams_only_the_json():
     translator.feed(None, {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
     assert translator.feed(None, {"type": "content_block_delta", "index": 0,
                                   "delta": {"type": "text_delta", "text": "Sure:"}}) == []
+
+
+@pytest.mark.parametrize(("kw", "param"), [
+    ({"logprobs": True}, "logprobs"), ({"seed": 1}, "seed"), ({"frequency_penalty": 0.5}, "frequency_penalty"),
+    ({"logit_bias": {"1": 2}}, "logit_bias"),
+])
+def test_it_refuses_parameters_claude_cannot_honour(kw, param):
+    with pytest.raises(InvalidRequestError, match=f"{param}: is not supported by Claude"):
+        build(**kw)
+
+
+def test_default_valued_openai_parameters_are_accepted():
+    assert "frequency_penalty" not in build(frequency_penalty=0, presence_penalty=0, logprobs=False).body

@@ -269,3 +269,14 @@ def test_count_tokens_sends_contents_and_reads_total_tokens():
     assert wire.resource == "publishers/google/models/gemini-2.0-flash:countTokens"
     assert wire.body == {"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}
     assert ADAPTER.parse_count_tokens({"totalTokens": 12}, model="a")["input_tokens"] == 12
+
+
+def test_it_refuses_logprobs_naming_the_parameter():
+    with pytest.raises(InvalidRequestError, match="logprobs: is not supported by Gemini"):
+        build(logprobs=True)
+
+
+def test_an_empty_assistant_turn_is_left_out():
+    wire = build(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": ""},
+                           {"role": "user", "content": "b"}])
+    assert [c["role"] for c in wire.body["contents"]] == ["user", "user"]

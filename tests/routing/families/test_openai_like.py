@@ -100,3 +100,11 @@ def test_token_counting_is_refused_for_families_without_it():
 def test_the_family_comes_from_the_target(target, family):
     assert adapter_for(target) is REGISTRY[family]
     assert adapter_for(target).family == family
+
+
+def test_mistral_gets_only_the_message_fields_it_knows():
+    wire = MISTRAL.build_chat({"messages": [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello", "refusal": None, "annotations": [], "audio": None},
+        {"role": "user", "content": "Again"}]}, target="mistral-small-2503", model="a")
+    assert wire.body["messages"][1] == {"role": "assistant", "content": "Hello"}
