@@ -1,0 +1,154 @@
+"""Who may call /v1, and what a caller sees when something is wrong: always OpenAI-style JSON."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHAT = {"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def assert_openai_error(response, status, *, code=None, param=None):
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert isinstance(error["message"], str) and error["message"]
+    if code is not None:
+        assert error["code"] == code
+    if param is not None:
+        assert error["param"] == param
+    return error
+
+
+@pytest.fixture
+def token(developer_user, api_token_factory):
+    return api_token_factory(developer_user)
+
+
+def post(live_v1, token, body=CHAT, path="/v1/chat/completions"):
+    return live_v1.http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_call_without_a_token_gets_401(live_v1, demo_key):
+    error = assert_openai_error(live_v1.http.post("/v1/chat/completions", json=CHAT), 401, code="invalid_api_key")
+    assert "Bearer" in error["message"]
+
+
+def test_a_bad_token_gets_401_through_the_sdk(live_v1, demo_key):
+    with pytest.raises(openai.AuthenticationError) as caught:
+        live_v1.openai("vga_not-a-real-token").chat.completions.create(**CHAT)
+    assert caught.value.status_code == 401
+    assert caught.value.body["code"] == "invalid_api_key"
+
+
+def test_a_revoked_or_expired_token_gets_401(live_v1, demo_key, developer_user, admin_user, api_token_factory):
+    from gateway_admin.models import ApiToken
+    from gateway_admin.services.tokens import api_token_revoke
+
+    raw = api_token_factory(developer_user, name="soon revoked")
+    assert post(live_v1, raw).status_code == 200
+    api_token_revoke(actor=admin_user, token=ApiToken.objects.get(name="soon revoked"))
+    from tests.fixtures.gateway import reset_gateway_caches
+
+    reset_gateway_caches()  # the per-process cache keeps a token for a few seconds
+    assert_openai_error(post(live_v1, raw), 401)
+
+    expiring = api_token_factory(developer_user, name="expiring", expires_at=timezone.now() + timezone.timedelta(days=1))
+    ApiToken.objects.filter(name="expiring").update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
+    assert_openai_error(post(live_v1, expiring), 401)
+
+
+def test_a_model_outside_the_token_scope_gets_403(live_v1, demo_key, developer_user, api_token_factory):
+    client = live_v1.openai(api_token_factory(developer_user, model_scopes=["gemini-2.0-flash"]))
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        client.chat.completions.create(model="claude-sonnet-4-5", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.body["code"] == "model_not_allowed"
+    assert caught.value.body["param"] == "model"
+    # The scoped model works, with or without the vertex/ prefix, and the list shows only it.
+    assert client.chat.completions.create(**CHAT).choices[0].message.content
+    assert client.chat.completions.create(**{**CHAT, "model": "vertex/gemini-2.0-flash"}).model == "gemini-2.0-flash"
+    assert [m.id for m in client.models.list().data] == ["gemini-2.0-flash"]
+
+
+def test_an_unknown_model_gets_404(live_v1, demo_key, token):
+    error = assert_openai_error(post(live_v1, token, {**CHAT, "model": "gpt-4o"}), 404, code="model_not_found",
+                                param="model")
+    assert "gpt-4o" in error["message"]
+    with pytest.raises(openai.NotFoundError):
+        live_v1.openai(token).chat.completions.create(**{**CHAT, "model": "vertex/nope"})
+
+
+def test_going_over_the_rate_limit_gets_429_with_retry_after(live_v1, demo_key, developer_user, api_token_factory):
+    raw = api_token_factory(developer_user, rpm_limit=2)
+    assert post(live_v1, raw).status_code == 200
+    assert post(live_v1, raw).status_code == 200
+    response = post(live_v1, raw)
+    error = assert_openai_error(response, 429, code="rate_limit_exceeded")
+    assert error["type"] == "rate_limit_error"
+    assert 1 <= int(response.headers["Retry-After"]) <= 120
+    with pytest.raises(openai.RateLimitError):
+        live_v1.openai(raw).chat.completions.create(**CHAT)
+    # Another token of the same user has its own budget.
+    assert post(live_v1, api_token_factory(developer_user, rpm_limit=2)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": [{"role": "user", "content": "hi"}]}, "model"),
+        ({"model": "gemini-2.0-flash"}, "messages"),
+        ({**CHAT, "messages": [{"role": "robot", "content": "hi"}]}, "messages[0].role"),
+        ({**CHAT, "temperature": 7}, "temperature"),
+        ({**CHAT, "max_tokens": 0}, "max_tokens"),
+        ({**CHAT, "stream": "yes"}, "stream"),
+    ],
+)
+def test_a_malformed_request_gets_400_naming_the_field(live_v1, demo_key, token, body, param):
+    assert_openai_error(post(live_v1, token, body), 400, param=param)
+
+
+def test_a_body_that_is_not_json_gets_400(live_v1, demo_key, token):
+    response = live_v1.http.post("/v1/chat/completions", content=b"{not json",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert "not valid JSON" in assert_openai_error(response, 400)["message"]
+
+
+def test_unknown_paths_and_wrong_methods_answer_in_json(live_v1, demo_key, token):
+    assert_openai_error(live_v1.http.get("/v1/assistants"), 404, code="unknown_url")
+    response = live_v1.http.get("/v1/chat/completions", headers={"Authorization": f"Bearer {token}"})
+    assert_openai_error(response, 405)
+    assert response.headers["Allow"] == "POST"
+
+
+def test_an_upstream_429_gets_429_with_retry_after(live_v1, demo_key, token, vertex):
+    # Every attempt (retries, then the failover regions) sees Vertex's 429.
+    vertex.add_fault(status=429, retry_after=1, model="gemini-2.0-flash")
+    response = post(live_v1, token)
+    error = assert_openai_error(response, 429)
+    assert error["type"] == "rate_limit_error"
+    assert response.headers["Retry-After"] == "1"
+    assert len(vertex.requests("gemini-2.0-flash")) > 1  # routing retried before giving up
+
+
+def test_an_upstream_404_is_a_404_with_routing_s_explanation(live_v1, demo_key, token, vertex):
+    vertex.add_fault(status=404, model="gemini-2.0-flash")
+    error = assert_openai_error(post(live_v1, token), 404)
+    assert "gemini-2.0-flash" in error["message"]
+
+
+def test_a_stream_cut_midway_ends_with_an_error_event(live_v1, demo_key, token, vertex):
+    vertex.add_fault(cut_after=2, model="gemini-2.0-flash")
+    with live_v1.http.stream("POST", "/v1/chat/completions", json={**CHAT, "stream": True},
+                             headers={"Authorization": f"Bearer {token}"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream"
+        frames = [line for line in response.iter_lines() if line]
+    assert frames[0].startswith("data: {")
+    assert '"error"' in frames[-1]
+    assert "data: [DONE]" not in frames
+    with pytest.raises(openai.APIError):
+        list(live_v1.openai(token).chat.completions.create(**CHAT, stream=True))
