@@ -178,6 +178,9 @@ def test_it_knows_where_a_model_is_served(target, region, served):
         ("claude-sonnet-4-5@20250929", "us-east5"),  # the seeds give no regional list
         ("meta/llama-3.3-70b-instruct-maas", "global"),  # the partner Global table is not evidence
         ("qwen/qwen3-235b-a22b-instruct-2507-maas", "us-central1"),
+        ("gemini-2.5-pro", "us"),  # the seeds do not cover the multi-region endpoints
+        ("gemini-2.0-flash", "eu"),
+        ("claude-3-5-haiku@20241022", "eu"),
         ("gemini-9-ultra", "us-central1"),
         ("1234567890", "us-central1"),
     ],
