@@ -8,7 +8,8 @@
 - `ResponsesStreamTranslator(request, model=...)`: `feed(chunk)` turns each `chat.completion.chunk`
   into Responses stream events as it arrives (response.created, response.in_progress,
   response.output_item.added, response.content_part.added, response.output_text.delta,
-  response.function_call_arguments.delta, ... .done, response.completed with usage); `finish()`
+  response.function_call_arguments.delta, response.reasoning_summary_text.delta for the family's
+  visible thinking, ... .done, response.completed with usage); `finish()`
   closes what is open. Each event is a dict with `type` and `sequence_number`.
 
 Not supported (400 naming the parameter): `previous_response_id` and `conversation` (the gateway
@@ -192,6 +193,12 @@ def _message_item(text: str, *, id_: str | None = None, status: str = "completed
             "content": [{"type": "output_text", "text": text, "annotations": []}]}
 
 
+def _reasoning_item(text: str, *, id_: str | None = None, status: str = "completed") -> Json:
+    """The family's visible thinking (Claude thinking, Gemini thoughts) as a reasoning summary."""
+    return {"type": "reasoning", "id": id_ or _id("rs"), "status": status,
+            "summary": [{"type": "summary_text", "text": text}] if text else []}
+
+
 def _call_item(call: Json, *, id_: str | None = None, status: str = "completed") -> Json:
     fn = call.get("function") or {}
     return {"type": "function_call", "id": id_ or _id("fc"), "call_id": call.get("id", ""),
@@ -214,6 +221,8 @@ def chat_to_response(completion: Json, request: Json) -> Json:
                          status="completed", created_at=float(completion.get("created") or time.time()))
     choice = (completion.get("choices") or [{}])[0]
     message = choice.get("message") or {}
+    if message.get("reasoning_content"):
+        response["output"].append(_reasoning_item(message["reasoning_content"]))
     if message.get("content"):
         response["output"].append(_message_item(message["content"]))
     for call in message.get("tool_calls") or []:
@@ -234,6 +243,7 @@ class ResponsesStreamTranslator:
         self._seq = 0
         self._started = False
         self._text: Json | None = None  # open message item: {"id", "index", "text"}
+        self._reasoning: Json | None = None  # open reasoning item, same shape
         self._calls: dict[int, Json] = {}  # chat tool index -> open call item state
         self._finish_reason: str | None = None
 
@@ -258,6 +268,8 @@ class ResponsesStreamTranslator:
             if choice.get("index", 0) != 0:
                 continue  # Responses has a single output list; extra choices are dropped
             delta = choice.get("delta") or {}
+            if delta.get("reasoning_content"):
+                events += self._reasoning_delta(delta["reasoning_content"])
             if delta.get("content"):
                 events += self._text_delta(delta["content"])
             for call in delta.get("tool_calls") or []:
@@ -266,9 +278,39 @@ class ResponsesStreamTranslator:
                 self._finish_reason = choice["finish_reason"]
         return events
 
+    def _reasoning_delta(self, text: str) -> list[Json]:
+        events: list[Json] = []
+        if self._reasoning is None:
+            index = len(self.response["output"])
+            item = _reasoning_item("", status="in_progress")
+            self.response["output"].append(item)
+            self._reasoning = {"id": item["id"], "index": index, "text": ""}
+            events.append(self._event("response.output_item.added", output_index=index, item=dict(item)))
+            events.append(self._event("response.reasoning_summary_part.added", item_id=item["id"],
+                                      output_index=index, summary_index=0, part={"type": "summary_text", "text": ""}))
+        self._reasoning["text"] += text
+        events.append(self._event("response.reasoning_summary_text.delta", item_id=self._reasoning["id"],
+                                  output_index=self._reasoning["index"], summary_index=0, delta=text))
+        return events
+
+    def _close_reasoning(self) -> list[Json]:
+        if self._reasoning is None:
+            return []
+        state, self._reasoning = self._reasoning, None
+        item = _reasoning_item(state["text"], id_=state["id"])
+        self.response["output"][state["index"]] = item
+        where = {"item_id": state["id"], "output_index": state["index"], "summary_index": 0}
+        return [
+            self._event("response.reasoning_summary_text.done", **where, text=state["text"]),
+            self._event("response.reasoning_summary_part.done", **where,
+                        part={"type": "summary_text", "text": state["text"]}),
+            self._event("response.output_item.done", output_index=state["index"], item=item),
+        ]
+
     def _text_delta(self, text: str) -> list[Json]:
         events: list[Json] = []
         if self._text is None:
+            events += self._close_reasoning()
             index = len(self.response["output"])
             item = _message_item("", status="in_progress")
             item["content"] = []
@@ -303,6 +345,7 @@ class ResponsesStreamTranslator:
         fn = call.get("function") or {}
         state = self._calls.get(n)
         if state is None:
+            events += self._close_reasoning()
             events += self._close_text()
             for other in list(self._calls):
                 events += self._close_call(other)
@@ -330,6 +373,7 @@ class ResponsesStreamTranslator:
 
     def finish(self) -> list[Json]:
         events = [] if self._started else self._start()
+        events += self._close_reasoning()
         events += self._close_text()
         for n in sorted(self._calls):
             events += self._close_call(n)

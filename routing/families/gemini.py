@@ -191,6 +191,8 @@ def generation_config(request: Json) -> Json:
     budget = ot.thinking_budget(request)
     if budget is not None:
         config["thinkingConfig"] = {"thinkingBudget": budget}
+    if request.get("include_thoughts"):  # extension: return Gemini's thought summaries as reasoning_content
+        config.setdefault("thinkingConfig", {})["includeThoughts"] = True
     return config
 
 

@@ -137,3 +137,27 @@ def test_the_first_text_chunk_is_forwarded_before_the_stream_ends():
     translator = ResponsesStreamTranslator({"model": "m", "input": "x"})
     events = translator.feed(_chunks_from_gemini()[0])
     assert events[-1]["type"] == "response.output_text.delta" and events[-1]["delta"] == "Hel"
+
+
+def test_visible_thinking_becomes_a_reasoning_item_before_the_message():
+    completion = {**COMPLETION, "choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": "42", "reasoning_content": "Let me think."}}]}
+    response = chat_to_response(completion, {"model": "m", "input": "x"})
+    assert [item["type"] for item in response["output"]] == ["reasoning", "message"]
+    assert response["output"][0]["summary"] == [{"type": "summary_text", "text": "Let me think."}]
+
+
+def test_streamed_thinking_is_a_reasoning_summary_closed_before_the_text():
+    translator = ResponsesStreamTranslator({"model": "m", "input": "x"})
+    base = {"object": "chat.completion.chunk", "id": "c", "model": "m"}
+    events = []
+    for delta in ({"reasoning_content": "Hmm"}, {"reasoning_content": "."}, {"content": "Done"}):
+        events += translator.feed({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    events += translator.finish()
+    types_ = [e["type"] for e in events]
+    assert types_[2:6] == ["response.output_item.added", "response.reasoning_summary_part.added",
+                           "response.reasoning_summary_text.delta", "response.reasoning_summary_text.delta"]
+    done = types_.index("response.reasoning_summary_text.done")
+    assert done < types_.index("response.output_text.delta")
+    assert events[done]["text"] == "Hmm."
+    assert [i["type"] for i in events[-1]["response"]["output"]] == ["reasoning", "message"]

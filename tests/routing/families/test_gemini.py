@@ -280,3 +280,8 @@ def test_an_empty_assistant_turn_is_left_out():
     wire = build(messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": ""},
                            {"role": "user", "content": "b"}])
     assert [c["role"] for c in wire.body["contents"]] == ["user", "user"]
+
+
+def test_include_thoughts_asks_gemini_for_thought_summaries():
+    assert build(reasoning_effort="low", include_thoughts=True).body["generationConfig"]["thinkingConfig"] == {
+        "thinkingBudget": 1024, "includeThoughts": True}

@@ -19,6 +19,7 @@ DEPLOYMENTS = {
     "veo": "veo-3.0-generate-001",
     "sonnet": "claude-sonnet-4-5@20250929",
     "flash": "gemini-2.0-flash",
+    "flash25": "gemini-2.5-flash",
 }
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
@@ -104,3 +105,15 @@ async def test_a_tool_round_trip_sends_the_result_back_and_gets_an_answer(router
 
     assert second["choices"][0]["finish_reason"] == "stop"
     assert second["choices"][0]["message"]["content"]
+
+
+async def test_gemini_thought_summaries_come_back_as_reasoning_with_reasoning_tokens(vertex, router):
+    result = await router.chat({"model": "flash25", "reasoning_effort": "medium", "include_thoughts": True,
+                                "messages": [{"role": "user", "content": "Why is the sky blue?"}]})
+
+    message = result.response["choices"][0]["message"]
+    assert message["reasoning_content"] and message["content"]
+    assert message["reasoning_content"] not in message["content"]
+    assert result.response["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+    sent = vertex.requests("gemini-2.5-flash:generateContent")[-1]["body"]
+    assert sent["generationConfig"]["thinkingConfig"] == {"thinkingBudget": 4096, "includeThoughts": True}
