@@ -62,11 +62,14 @@ def listing_refresh_enqueue(*, key_id: int) -> None:
     CELERY_TASK_ALWAYS_EAGER) the refresh runs right here, in process.
     """
 
+    # Recorded with the change that asked for it, so pages show "refreshing" from that moment on.
+    now = timezone.now()
+    if not ModelListing.objects.filter(key_id=key_id).update(refresh_requested_at=now):
+        if not VertexKey.objects.filter(pk=key_id).exists():
+            return  # deleted (perhaps in this very transaction): nothing to refresh
+        ModelListing.objects.get_or_create(key_id=key_id, defaults={"refresh_requested_at": now})
+
     def enqueue() -> None:
-        if not ModelListing.objects.filter(key_id=key_id).update(refresh_requested_at=timezone.now()):
-            if not VertexKey.objects.filter(pk=key_id).exists():
-                return  # deleted in the meantime: nothing to refresh
-            ModelListing.objects.get_or_create(key_id=key_id, defaults={"refresh_requested_at": timezone.now()})
         from gateway_admin.tasks.listings import models_refresh_task
 
         try:
