@@ -107,6 +107,7 @@ class RouteStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection (safe to call more than once)."""
         self._done = True
+        self._buffer.clear()
         await self._response.aclose()
 
     async def _pull(self) -> None:

@@ -5,6 +5,8 @@ CONTRACT:
   created lazily, limits from `configure(max_connections=5000, keepalive_expiry=60.0,
   connect_timeout=10.0, read_timeout=120.0)`.
 - `async def aclose() -> None` for shutdown and tests.
+- `def run(coro)`: `asyncio.run` for sync callers (Celery tasks, management commands) that also
+  closes the pooled client that loop created.
 
 The async client keeps httpx's API but can run on aiohttp's connection pool (`httpx_aiohttp`).
 Measured on this 2-core machine against the emulator on loopback (bench/routing_overhead.py,
@@ -23,12 +25,14 @@ import asyncio
 import contextlib
 import os
 import threading
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 
 Backend = Literal["aiohttp", "httpx"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,30 @@ async def aclose() -> None:
         await client.aclose()
     if sync is not None:
         sync.close()
+
+
+async def aclose_loop() -> None:
+    """Close only the running loop's async client (the sync client stays)."""
+    global _last
+    loop = asyncio.get_running_loop()
+    with _lock:
+        client = _async_clients.pop(loop, None)
+        if _last[0] is loop:
+            _last = (None, None)
+    if client is not None:
+        await client.aclose()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code on a new event loop, and close that loop's client after it."""
+
+    async def main() -> T:
+        try:
+            return await coro
+        finally:
+            await aclose_loop()
+
+    return asyncio.run(main())
 
 
 def _drop_closed_loops() -> None:

@@ -26,18 +26,34 @@ async def test_the_same_loop_gets_the_same_async_client():
     await transport.aclose()
 
 
-def test_each_event_loop_gets_its_own_client_and_closed_loops_are_dropped():
+def test_each_event_loop_gets_its_own_client_and_closed_loops_are_dropped(emulator):
     async def grab() -> httpx.AsyncClient:
-        return transport.async_client()
+        client = transport.async_client()
+        # A real request, so that the pool holds a connection bound to this loop.
+        (await client.get(emulator.base_url + "/_emulator/faults")).raise_for_status()
+        return client
 
-    first = asyncio.run(grab())
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # an aiohttp "Unclosed client session" would fail here
-        second = asyncio.run(grab())
+        warnings.simplefilter("ignore", ResourceWarning)  # bare asyncio.run leaves sockets to the GC
+        first = asyncio.run(grab())
+        second = asyncio.run(grab())  # would fail with "Event loop is closed" if the client were reused
         assert first is not second
-        assert len(transport._async_clients) == 1  # the first loop's client was forgotten
-        del first
+        assert list(transport._async_clients.values()) == [second]
+        transport._reset_after_fork()
+        del first, second
         gc.collect()
+
+
+def test_run_closes_its_loop_client_without_leaking_connections(emulator):
+    async def call() -> int:
+        response = await transport.async_client().get(emulator.base_url + "/_emulator/faults")
+        return response.status_code
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        assert transport.run(call()) == 200
+        gc.collect()
+    assert transport._async_clients == {}
 
 
 def test_configure_sets_limits_and_explicit_timeouts():
@@ -83,3 +99,26 @@ def test_a_forked_child_does_not_reuse_the_parents_client():
     answer = os.read(read, 10)
     os.waitpid(pid, 0)
     assert answer == b"fresh"
+
+
+def test_run_closes_the_client_its_loop_created():
+    seen: list[httpx.AsyncClient] = []
+
+    async def work() -> str:
+        seen.append(transport.async_client())
+        return "done"
+
+    assert transport.run(work()) == "done"
+    assert seen[0].is_closed
+    assert transport._async_clients == {}
+
+
+def test_routing_exports_its_public_api_lazily_and_never_imports_django():
+    import subprocess
+    import sys
+
+    code = ("import sys, routing; assert 'routing.router' not in sys.modules; "
+            "from routing import Router, RouteResult, TokenCache, RetryPolicy, RoutingError; "
+            "assert 'django' not in sys.modules, 'routing imported django'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))))
