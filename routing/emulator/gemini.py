@@ -6,6 +6,7 @@ Shapes follow google-genai's types (GenerateContentResponse, UsageMetadata, Coun
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import time
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from .errors import google_error
 from .server import Reply, json_reply
 
 
+@functools.lru_cache(maxsize=256)
 def _snake(name: str) -> str:
     return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
 
@@ -195,9 +197,21 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
         ],
         "usageMetadata": usage,
         "modelVersion": model,
-        "createTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "createTime": _now(),
         "responseId": response_id,
     }
+
+
+_second: list[Any] = [0, ""]
+
+
+def _now() -> str:
+    """RFC 3339 time with microseconds; the date part is formatted once per second (hot path)."""
+    now = time.time()
+    second = int(now)
+    if _second[0] != second:
+        _second[0], _second[1] = second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second[1]}.{int((now - second) * 1e6):06d}Z"
 
 
 def response_id() -> str:

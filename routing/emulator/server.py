@@ -1,7 +1,8 @@
 """A small HTTP/1.1 server on asyncio + httptools (+ uvloop when present).
 
-Chosen by measurement: it answers several thousand non-streaming requests/s on one core, where
-aiohttp.web and uvicorn+ASGI spend most of that in framework layers (see bench/emulator_load.py).
+Chosen by measurement (bench/emulator_load.py, one pinned core, non-streaming generateContent):
+this server costs about 80-90 us of CPU per request (~11,000 requests per CPU-second), while the same
+handler behind aiohttp.web cost about 240 us (~4,100/s).
 It does what the emulator needs and nothing more: keep-alive, Content-Length bodies, chunked
 streams flushed per event, a delay before the first byte, a delay per event, and a cut that drops
 the connection mid-stream.

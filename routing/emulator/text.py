@@ -7,12 +7,14 @@ text: about 1.3 tokens per word, as real tokenizers give for English prose.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
 import math
 import random
 import re
 from typing import Any
+
+import orjson
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
 _STOP = frozenset(
@@ -64,7 +66,7 @@ def count_tokens(text: str) -> int:
 
 def seed_of(*parts: Any) -> int:
     """A stable 64-bit seed from the prompt's parts (stable across processes, unlike hash())."""
-    raw = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
+    raw = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
 
 
@@ -75,6 +77,7 @@ _LEAD = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def topic_of(prompt: str) -> str:
     """What the prompt is about, in a few words ("Describe the northern lights" -> "the northern lights")."""
     first = re.split(r"[.?!\n]", prompt.strip(), maxsplit=1)[0].strip()
@@ -87,6 +90,7 @@ def topic_of(prompt: str) -> str:
     return " ".join(words[:3])
 
 
+@functools.lru_cache(maxsize=4096)
 def answer_text(prompt: str, *, max_tokens: int | None = None, seed: int | None = None) -> tuple[str, bool]:
     """A plausible answer to `prompt`; returns (text, truncated_by_max_tokens)."""
     rng = random.Random(seed_of(prompt) if seed is None else seed)
@@ -106,6 +110,7 @@ def answer_text(prompt: str, *, max_tokens: int | None = None, seed: int | None 
     return text, False
 
 
+@functools.lru_cache(maxsize=1024)
 def thought_text(prompt: str) -> str:
     rng = random.Random(seed_of("thought", prompt))
     topic = topic_of(prompt)
