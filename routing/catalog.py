@@ -25,7 +25,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,11 +348,6 @@ class Catalog:
     def models_served_in(self, region: str) -> list[str]:
         """Catalog ids definitely served in a region (for pickers that filter by the key's region)."""
         return [m for m in sorted(self._data.models) if self.is_served(m, region)]
-
-
-def regions_text(regions: Iterable[str]) -> str:
-    """"us-east5, europe-west1" for messages."""
-    return ", ".join(regions)
 
 
 DEFAULT_CATALOG: Catalog = Catalog()
