@@ -73,21 +73,28 @@ def wire(record: dict) -> dict:
             "headers": {h: record["headers"].get(h) for h in COMPARED_HEADERS}}
 
 
-@pytest.fixture
-async def setup(vertex):
-    """(router, token, key) on the emulator; the key serves Claude in us-east5, Gemini in us-central1."""
+@pytest.fixture(scope="module")
+def conformance_key(emulator) -> tuple[KeyConfig, TokenCache, str]:
+    """One key and one minted token for the module (minting signs a JWT: keep it out of every test).
+
+    The key serves Claude in us-east5 and Gemini/embeddings in us-central1."""
     deployments = {"sonnet": (SONNET, "us-east5"), "flash": ("gemini-2.0-flash", None),
                    "flash25": ("gemini-2.5-flash", None), "embed": ("text-embedding-005", None)}
     key = KeyConfig(
-        key_id="conformance", name="Conformance", project_id=vertex.project_id, region="us-central1",
-        credentials=vertex.service_account_json,
+        key_id="conformance", name="Conformance", project_id=emulator.project_id, region="us-central1",
+        credentials=emulator.service_account_json,
         deployments=tuple(Deployment(alias=a, target=t, region=r) for a, (t, r) in deployments.items()),
-        allowed_token_uris=(vertex.token_uri,),
+        allowed_token_uris=(emulator.token_uri,),
     )
     tokens = TokenCache()
-    token = await tokens.token(key)
-    router = Router([key], base_url=vertex.base_url, tokens=tokens, catalog=Catalog())
-    yield router, token
+    return key, tokens, tokens.token_sync(key)
+
+
+@pytest.fixture
+async def setup(vertex, conformance_key):
+    """(router, token) on the emulator, sharing the module's token cache."""
+    key, tokens, token = conformance_key
+    yield Router([key], base_url=vertex.base_url, tokens=tokens, catalog=Catalog()), token
     await transport.aclose()
 
 
