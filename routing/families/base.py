@@ -48,6 +48,12 @@ ADDITIONS (beyond the contract above; all optional for callers):
 - `ImageAdapter` (Imagen, Gemini image models): `build_images`, `build_image_edit`, `parse_images`.
 - `VideoAdapter` (Veo): `build_video_start`, `parse_video_start`, `build_video_poll`,
   `parse_video_poll`.
+- Bad input raises `routing.errors.InvalidRequestError` whose message starts with the parameter
+  name and whose `.param` attribute names it (built by `routing.openai_types.invalid`).
+- Chat request extensions every family reads: `thinking: {"type": "enabled", "budget_tokens": N}`
+  and Gemini-style `thinking_budget` (one of them or `reasoning_effort`; low/medium/high = 1024/4096/
+  16384, none/minimal = off; Claude refuses budgets below 1024); Gemini also reads `include_thoughts`
+  and `safety_settings`; Claude reads `top_k`. Visible thinking comes back as `reasoning_content`.
 - `supports(capability) -> bool` on every adapter: "chat", "count_tokens", "embeddings",
   "images", "image_edits", "video", so the router can answer 400 for e.g. embeddings on a chat model.
 """
