@@ -69,7 +69,8 @@ MAX_RETRY_WAIT_SECONDS = 10.0
 Source = Literal["custom", "deployment", "allowed"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs twice as much, and merges build 10,000s of these.
+@dataclass(slots=True)
 class ModelEntry:
     """One model of a key's merged listing.
 
@@ -120,25 +121,29 @@ def _last_segment(path: str) -> str:
     return path.rstrip("/").rpartition("/")[2]
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
 def _created(value: Any) -> int | None:
     if not isinstance(value, str) or len(value) < 19:
         return None
     try:
-        # Vertex timestamps are RFC 3339 in UTC, often with nanoseconds that fromisoformat rejects.
-        return int(datetime.fromisoformat(value[:19]).replace(tzinfo=UTC).timestamp())
+        # Vertex timestamps are RFC 3339 in UTC, often with nanoseconds that fromisoformat rejects;
+        # the naive-epoch subtraction is the cheapest exact conversion (this runs per custom model).
+        return int((datetime.fromisoformat(value[:19]) - _EPOCH).total_seconds())
     except ValueError:
         return None
 
 
-def _endpoint_ids(model: Mapping[str, Any]) -> list[str]:
-    deployed = _get(model, "deployedModels", "deployed_models")
-    if not deployed or not isinstance(deployed, list):
-        return []
+def _endpoint_ids(deployed: Any) -> list[str]:
+    """Endpoint ids of a model's `deployedModels` (last path segment of each `endpoint`)."""
     ids: list[str] = []
+    if not isinstance(deployed, list):
+        return ids
     for item in deployed:
-        endpoint = item.get("endpoint") if isinstance(item, Mapping) else None
+        endpoint = item.get("endpoint") if isinstance(item, dict) else None
         if isinstance(endpoint, str) and endpoint:
-            segment = _last_segment(endpoint)
+            segment = endpoint[endpoint.rfind("/", 0, len(endpoint.rstrip("/"))) + 1 :].rstrip("/")
             if segment and segment not in ids:
                 ids.append(segment)
     return ids
@@ -173,11 +178,10 @@ def merge_models(
     append = entries.append
 
     for model in custom:
-        endpoint_ids = _endpoint_ids(model)
-        if not endpoint_ids:
-            deployed = _get(model, "deployedModels", "deployed_models")
-            if not deployed:
-                continue  # not deployed: nothing can call it
+        deployed = model.get("deployedModels") or model.get("deployed_models")
+        if not deployed:
+            continue  # not deployed: nothing can call it
+        endpoint_ids = _endpoint_ids(deployed)
         alias = ""
         endpoint_id = ""
         for candidate in endpoint_ids:
@@ -185,7 +189,7 @@ def merge_models(
             if alias:
                 endpoint_id = candidate
                 break
-        if not alias:
+        else:
             endpoint_id = endpoint_ids[0] if endpoint_ids else ""
         model_id = alias or endpoint_id or _last_segment(str(model.get("name", "")))
         if not model_id or model_id in listed:
@@ -195,16 +199,16 @@ def merge_models(
             listed.add(endpoint_id)
         if restrict and model_id not in allowed and endpoint_id not in allowed:
             continue
-        shown = _get(model, "displayName", "display_name")
+        shown = model.get("displayName") or model.get("display_name")
         append(
             ModelEntry(
-                id=model_id,
-                display_name=shown if isinstance(shown, str) and shown else display_name(model_id),
-                source="custom",
-                target=endpoint_id or model_id,
-                endpoint_id=endpoint_id,
-                description=str(model.get("description") or ""),
-                created=_created(_get(model, "createTime", "create_time")),
+                model_id,
+                shown if isinstance(shown, str) and shown else display_name(model_id),
+                "custom",
+                endpoint_id or model_id,
+                endpoint_id,
+                str(model.get("description") or ""),
+                _created(model.get("createTime") or model.get("create_time")),
             )
         )
 
