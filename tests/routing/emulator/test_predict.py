@@ -86,7 +86,9 @@ def test_veo_operation_is_done_after_a_few_polls_with_the_genai_sdk(vertex):
         vertexai=True, project=vertex.project_id, location="us-central1", credentials=credentials,
         http_options=types.HttpOptions(base_url=vertex.base_url),
     )
-    operation = client.models.generate_videos(model="veo-3.0-generate-001", prompt="waves on a beach")
+    operation = client.models.generate_videos(
+        model="veo-3.0-generate-001", source=types.GenerateVideosSource(prompt="waves on a beach")
+    )
     polls = 0
     while not operation.done:
         operation = client.operations.get(operation)
