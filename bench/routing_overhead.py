@@ -12,8 +12,14 @@ one run measures, for each async transport (httpx's own pool and aiohttp's via h
 Direct and routed calls alternate so that drift on a shared machine hits both alike. Bounded: it
 stops after --budget seconds whatever is left.
 
-Measured here (2 cores shared with other work, loopback, uvloop, 1,000 calls each), see the
-printed table for this run's numbers; the choice of transport in routing/transport.py follows them.
+Measured on 2 cores shared with other work (load ~5), loopback, uvloop, 1,000 calls, aiohttp transport:
+direct 4.06 ms p50 / 16.0 ms p99, Router.chat 4.23 / 15.5 (added +0.17 ms p50; median of paired
+differences +0.19 ms); time to first chunk: direct 5.30 ms, Router 4.73 ms (within noise); routing's
+own CPU cost, in process: +0.058 ms p50 per call; token requests: 0 per 1,000 calls on a warm key,
+1 for 1,000 calls on a cold key 20 at a time. Transports, 6 alternating rounds: sequential p50
+httpx 10.4 ms vs aiohttp 5.0 ms; 32 in flight: 14.5 vs 2.7 ms of wall time per call, hence aiohttp
+as the default in routing/transport.py. Network numbers move by milliseconds with the machine's
+load; the in-process figure and the paired differences are the stable ones.
 """
 
 from __future__ import annotations
@@ -229,13 +235,67 @@ async def in_process(n: int, deadline: float) -> dict[str, list[float]]:
     return out
 
 
+async def compare_transports(base: str, sa: dict, rounds: int, per_round: int, concurrency: int,
+                             deadline: float) -> dict[str, dict[str, list[float]]]:
+    """httpx's own pool vs aiohttp's under the same httpx API, in alternating rounds (a shared
+    machine's noise then hits both alike): sequential latency, and wall time per call with
+    `concurrency` calls in flight, for direct calls and for Router.chat on each client."""
+    clients = {name: transport.new_async_client(name) for name in ("httpx", "aiohttp")}
+    tokens = TokenCache()
+    key = KeyConfig(key_id="cmp", name="cmp", project_id=PROJECT, region="us-central1",
+                    credentials=json.dumps(sa), deployments=(Deployment("flash", MODEL),))
+    routers = {name: Router([key], base_url=base, tokens=tokens, cooldowns=Cooldowns(), client=c)
+               for name, c in clients.items()}
+    wire = (await routers["httpx"].chat(REQUEST)).wire_request
+    url, body = wire["url"], orjson.dumps(wire["body"])
+    headers = {"Authorization": f"Bearer {await tokens.token(key)}", "Content-Type": "application/json"}
+    out: dict[str, dict[str, list[float]]] = {
+        name: {"direct": [], "router": [], "direct_conc": [], "router_conc": []} for name in clients}
+
+    async def direct(client: httpx.AsyncClient) -> float:
+        t0 = time.perf_counter()
+        orjson.loads((await client.post(url, content=body, headers=headers)).content)
+        return (time.perf_counter() - t0) * 1000
+
+    async def routed(router: Router) -> float:
+        t0 = time.perf_counter()
+        await router.chat(REQUEST)
+        return (time.perf_counter() - t0) * 1000
+
+    async def burst(make) -> float:  # ms of wall time per call with `concurrency` in flight
+        t0 = time.perf_counter()
+        for _ in range(max(1, per_round // concurrency)):
+            await asyncio.gather(*(make() for _ in range(concurrency)))
+        calls = max(1, per_round // concurrency) * concurrency
+        return (time.perf_counter() - t0) * 1000 / calls
+
+    for name in clients:  # warm both pools
+        for _ in range(30):
+            await direct(clients[name])
+            await routed(routers[name])
+    for r in range(rounds):
+        for name in (("httpx", "aiohttp") if r % 2 == 0 else ("aiohttp", "httpx")):
+            if time.monotonic() > deadline:
+                break
+            client, router = clients[name], routers[name]
+            for _ in range(per_round // 4):
+                out[name]["direct"].append(await direct(client))
+                out[name]["router"].append(await routed(router))
+            out[name]["direct_conc"].append(await burst(lambda c=client: direct(c)))
+            out[name]["router_conc"].append(await burst(lambda rt=router: routed(rt)))
+    for client in clients.values():
+        await client.aclose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--stream-calls", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--budget", type=float, default=120.0, help="seconds, for the whole run")
-    parser.add_argument("--backends", default="httpx,aiohttp")
+    parser.add_argument("--rounds", type=int, default=6, help="transport comparison rounds")
+    parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
@@ -255,42 +315,46 @@ def main() -> None:
         sa["token_uri"] = base + "/token"
         deadline = time.monotonic() + args.budget
         try:
-            print(f"Routing overhead vs direct httpx, emulator at {base}, {loop_name}, "
-                  f"{args.calls} calls + {args.stream_calls} streams per transport")
-            results = {}
-            for backend in args.backends.split(","):
-                res = asyncio.run(run_backend(backend, base, sa, args, deadline))
-                results[backend] = res
-                s = res["samples"]
-                added = [r - d for r, d in zip(s["router"], s["direct"], strict=False)]
-                print(f"\n[{backend} transport]")
-                print(row("direct httpx call", s["direct"]))
-                print(row("Router.chat", s["router"]))
-                print(f"  added by routing: p50 {pct(s['router'], 50) - pct(s['direct'], 50):+.3f} ms, "
-                      f"p99 {pct(s['router'], 99) - pct(s['direct'], 99):+.3f} ms "
-                      f"(paired median {statistics.median(added):+.3f} ms)")
-                if s["direct_stream"]:
-                    print(row("stream, direct first event", s["direct_stream"]))
-                    print(row("stream, Router first chunk", s["router_stream"]))
-                    print(f"  added to time to first chunk: p50 "
-                          f"{pct(s['router_stream'], 50) - pct(s['direct_stream'], 50):+.3f} ms")
-                per_1000 = 1000 * res["minted"] / max(res["routed_calls"], 1)
-                print(f"  token requests: {res['minted']} for {res['routed_calls']} warm routed calls "
-                      f"({per_1000:.2f} per 1,000)")
+            backend = transport.settings().backend
+            print(f"Routing overhead vs direct httpx, emulator at {base}, {loop_name}, transport {backend}: "
+                  f"{args.calls} calls + {args.stream_calls} streams")
+            res = asyncio.run(run_backend(backend, base, sa, args, deadline))
+            s = res["samples"]
+            added = [r - d for r, d in zip(s["router"], s["direct"], strict=False)]
+            print(row("direct httpx call", s["direct"]))
+            print(row("Router.chat", s["router"]))
+            print(f"  added by routing: p50 {pct(s['router'], 50) - pct(s['direct'], 50):+.3f} ms, "
+                  f"p99 {pct(s['router'], 99) - pct(s['direct'], 99):+.3f} ms "
+                  f"(median of paired differences {statistics.median(added):+.3f} ms)")
+            if s["direct_stream"]:
+                print(row("stream, direct: first event", s["direct_stream"]))
+                print(row("stream, Router: first chunk", s["router_stream"]))
+                print(f"  added to time to first chunk: p50 "
+                      f"{pct(s['router_stream'], 50) - pct(s['direct_stream'], 50):+.3f} ms")
+            per_1000 = 1000 * res["minted"] / max(res["routed_calls"], 1)
+            print(f"  token requests: {res['minted']} for {res['routed_calls']} routed calls on a warm key "
+                  f"({per_1000:.2f} per 1,000)")
+
             mem = asyncio.run(in_process(args.calls * 3, deadline))
             print("\n[in-process transport: routing's own CPU cost, no network]")
             for name, values in mem.items():
                 print(row(name, values))
             print(f"  routing's own work: p50 "
                   f"{pct(mem['router'], 50) - pct(mem['direct, parsed URL'], 50):+.3f} ms per call")
+
             cold = asyncio.run(cold_tokens(base, sa, 1000))
             print(f"\ncold key, 1,000 routed calls 20 at a time: {cold} token request(s) "
                   "(target: one per key per token lifetime)")
-            if len(results) > 1:
-                print("\ntransport comparison (p50 direct / p50 Router, ms):")
-                for backend, res in results.items():
-                    s = res["samples"]
-                    print(f"  {backend:<8} {pct(s['direct'], 50):7.3f} / {pct(s['router'], 50):7.3f}")
+
+            cmp = asyncio.run(compare_transports(base, sa, args.rounds, 256, args.concurrency, deadline))
+            print(f"\n[transport comparison: {args.rounds} alternating rounds; sequential latency, and "
+                  f"wall ms per call with {args.concurrency} in flight]")
+            for name, v in cmp.items():
+                if v["direct"]:
+                    print(f"  {name:<8} sequential p50 direct {pct(v['direct'], 50):6.3f} / Router "
+                          f"{pct(v['router'], 50):6.3f} ms;  concurrent direct "
+                          f"{statistics.median(v['direct_conc']):6.3f} / Router "
+                          f"{statistics.median(v['router_conc']):6.3f} ms per call")
         finally:
             proc.terminate()
             proc.wait(timeout=10)
