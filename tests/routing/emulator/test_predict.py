@@ -105,3 +105,18 @@ def test_an_unknown_operation_is_not_found(vertex, api):
     path = vertex_path("veo-3.0-generate-001", "fetchPredictOperation")
     response = api.post(path, json={"operationName": "projects/demo-project/locations/us-central1/operations/nope"})
     assert response.status_code == 404
+
+
+@pytest.mark.filterwarnings("ignore:The generate_images method is deprecated")
+def test_imagen_works_with_the_genai_sdk(vertex):
+    credentials = service_account.Credentials.from_service_account_info(vertex.service_account, scopes=SCOPES)
+    client = genai.Client(
+        vertexai=True, project=vertex.project_id, location="us-central1", credentials=credentials,
+        http_options=types.HttpOptions(base_url=vertex.base_url),
+    )
+    result = client.models.generate_images(
+        model="imagen-3.0-generate-002", prompt="a red bicycle", config=types.GenerateImagesConfig(number_of_images=1)
+    )
+    image = result.generated_images[0].image
+    assert image.mime_type == "image/png"
+    assert _png_size(image.image_bytes) == (32, 32)
