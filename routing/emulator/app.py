@@ -170,7 +170,10 @@ class Emulator:
                 return google_error(400, f"Method {method} is not supported for publisher {publisher}.")
             if model != "count-tokens" and not self.is_served(model, region):
                 return not_found_model(project, region, publisher, model)
-            return handler(self, model, body, project, region)
+            reply = handler(self, model, body, project, region)
+            if method == "streamGenerateContent" and "alt=sse" not in request.query_string:
+                reply = _json_array_stream(reply)
+            return reply
         match = _ENDPOINT.match(rest)
         if match is not None:
             endpoint, method = match.groups()
@@ -248,6 +251,14 @@ _PUBLISHER_METHODS: dict[tuple[str, str], Callable[..., Reply]] = {
     ("mistralai", "rawPredict"): _lazy("openai_compat", "raw_predict"),
     ("mistralai", "streamRawPredict"): _lazy("openai_compat", "stream_raw_predict"),
 }
+
+
+def _json_array_stream(reply: Reply) -> Reply:
+    """streamGenerateContent without `alt=sse` answers one JSON array of the chunks, as Vertex does."""
+    if reply.events is None:
+        return reply
+    chunks = [event.strip()[len(b"data: "):] for event in reply.events]  # type: ignore[union-attr]
+    return Reply(body=b"[" + b",\r\n".join(chunks) + b"]")
 
 
 def malformed(reply: Reply) -> Reply:

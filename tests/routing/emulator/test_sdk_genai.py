@@ -130,6 +130,11 @@ def test_embed_content_honours_output_dimensionality(client, vertex):
 def test_gemini_embedding_uses_embed_content_and_works(client, vertex):
     result = client.models.embed_content(model="gemini-embedding-001", contents="hello world")
     assert len(result.embeddings[0].values) == 3072
+    assert vertex.requests("gemini-embedding-001:embedContent")
+    smaller = client.models.embed_content(
+        model="gemini-embedding-001", contents="hello world", config=types.EmbedContentConfig(output_dimensionality=128)
+    )
+    assert len(smaller.embeddings[0].values) == 128
 
 
 def test_an_unknown_project_is_permission_denied(vertex):

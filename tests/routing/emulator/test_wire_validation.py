@@ -116,3 +116,11 @@ def test_claude_count_tokens_follows_the_text(vertex, api):
     long = api.post(path, json={**CLAUDE_BODY, "model": "claude-sonnet-4-5@20250929",
                                 "messages": [{"role": "user", "content": "word " * 100}]}).json()["input_tokens"]
     assert long - short == 130 - 2  # 100 words at 1.3 tokens, against "hi"
+
+
+def test_stream_generate_content_without_alt_sse_answers_a_json_array(vertex, api):
+    path = vertex_path("gemini-2.0-flash", "streamGenerateContent")
+    response = api.post(path, json={"contents": [_user("Tell me about deserts")]})
+    chunks = response.json()
+    assert isinstance(chunks, list) and len(chunks) >= 2
+    assert chunks[-1]["candidates"][0]["finishReason"] == "STOP"
