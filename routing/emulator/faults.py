@@ -105,6 +105,8 @@ def fault_from_dict(data: Any) -> Fault:
     status = kwargs.get("status")
     if status is not None and not 400 <= status <= 599:
         raise FaultError("status: must be an HTTP error status (400-599)")
+    if kwargs.get("times") == 0:
+        raise FaultError("times: must be at least 1 (leave it out for a fault that stays)")
     fault = Fault(**kwargs)
     if not any((fault.status, fault.delay_ms, fault.event_delay_ms, fault.cut_after is not None, fault.malformed)):
         raise FaultError("fault: give at least one effect (status, delay_ms, event_delay_ms, cut_after, malformed)")
