@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from gateway_admin import routing_config
 from gateway_admin.crypto import CredentialDecryptError, decrypt_credentials
-from gateway_admin.models import KeyHealth, ModelListing, VertexKey
+from gateway_admin.models import AllowedModel, Deployment, KeyHealth, ModelListing, VertexKey
 from gateway_admin.services.errors import ServiceValidationError
 from routing.config import ConfigError, ConfigErrors, KeyConfig, parse_vertex_key_config
 from routing.listing import KeyCheck, alist_custom_models, check_key, custom_model_from_entry, merge_models
@@ -95,9 +95,11 @@ class RefreshOutcome:
     entries: int = 0
 
 
-def _config_of(key: VertexKey) -> tuple[dict[str, str], list[str]]:
-    deployments = {d.alias: d.target for d in key.deployments.all() if d.enabled}
-    allowed = [a.model_id for a in key.allowed_models.all()]
+def _config_of(key_id: int) -> tuple[dict[str, str], list[str]]:
+    deployments = dict(
+        Deployment.objects.filter(key_id=key_id, enabled=True).order_by("position", "id").values_list("alias", "target")
+    )
+    allowed = list(AllowedModel.objects.filter(key_id=key_id).order_by("position", "id").values_list("model_id", flat=True))
     return deployments, allowed
 
 
@@ -144,10 +146,12 @@ def models_refresh(*, key_id: int) -> RefreshOutcome | None:
     ModelListing.objects.filter(key_id=key_id).update(refresh_started_at=timezone.now())
 
     check = _check(key)
-    deployments, allowed = _config_of(key)
     now = timezone.now()
     with transaction.atomic():
         listing = ModelListing.objects.select_for_update().get(key_id=key_id)
+        # Read under the listing's row lock: if the config changed while Vertex was being asked,
+        # the merge still uses the latest deployments (the refresh that change enqueued follows).
+        deployments, allowed = _config_of(key_id)
         if check.ok:
             entries = [e.as_dict() for e in merge_models(check.custom_models, deployments, allowed)]
             listing.entries = entries
