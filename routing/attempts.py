@@ -24,6 +24,7 @@ from routing.auth import TokenCache
 from routing.catalog import Catalog
 from routing.config import ConfigError
 from routing.errors import (
+    AuthenticationError,
     ConfigurationError,
     RoutingError,
     TransportError,
@@ -175,21 +176,39 @@ class AttemptRunner:
         refreshed = False  # the one token refresh of this call (401/403) is used
         only_served = False  # after a 404: only regions the catalog says serve the target
         used = 0
+        broken_keys: set[str] = set()
         try:
             for slot in slots:
                 cand, region = slot.cand, slot.region
-                if only_served and self.catalog.is_served(cand.target, region) is not True:
+                if cand.key.key_id in broken_keys or (
+                        only_served and self.catalog.is_served(cand.target, region) is not True):
                     continue
                 if used > policy.max_failovers:
                     break
                 used += 1
                 wire = call.build(cand.adapter, cand)
-                url, parsed, host = self._url(cand, region, wire)
+                t0 = time.perf_counter()
+                host = ""
+                try:
+                    url, parsed, host = self._url(cand, region, wire)
+                    first_token = await self.tokens.token(cand.key)
+                except (ConfigurationError, AuthenticationError) as exc:
+                    # This key cannot be used at all (bad project/region, no token): record it, and
+                    # let another key that carries the model answer.
+                    attempts.append(Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, None,
+                                            exc.user_message, (time.perf_counter() - t0) * 1000,
+                                            bool(attempts) and attempts[-1].key_id != cand.key.key_id))
+                    broken_keys.add(cand.key.key_id)
+                    error = exc
+                    continue
                 content = orjson.dumps(wire.body) if wire.body is not None else None
                 ident = (cand.key.key_id, region, cand.target)
                 failures = 0
                 while True:
-                    token = await self.tokens.token(cand.key)
+                    if first_token is not None:
+                        token, first_token = first_token, None
+                    else:
+                        token = await self.tokens.token(cand.key)
                     headers = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
                     if wire.headers:
                         headers.update(wire.headers)

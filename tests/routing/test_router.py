@@ -310,3 +310,26 @@ async def test_video_poll_goes_back_to_the_key_and_region_that_started_it():
     assert result.key_id == "v"
     with pytest.raises(ModelNotFoundError):
         await r.video_poll(key_id="gone", region="us-east5", target="veo-3.0-generate-001", operation="x")
+
+
+async def test_a_key_that_cannot_get_a_token_is_recorded_and_another_key_answers():
+    from routing.errors import AuthenticationError
+
+    class OneBrokenKey(Tokens):
+        async def token(self, key: KeyConfig) -> str:
+            if key.key_id == "broken":
+                raise AuthenticationError("oauth2.googleapis.com refused to issue an access token: invalid_grant")
+            return await super().token(key)
+
+    upstream = Upstream((200, GEMINI_ANSWER))
+    r = router(key("broken", weight=10**9), key("fine", weight=1), upstream=upstream, tokens=OneBrokenKey())
+    result = await r.chat(ASK)
+    assert [(a.key_id, a.status) for a in result.attempts] == [("broken", None), ("fine", 200)]
+    assert "invalid_grant" in result.attempts[0].error and result.attempts[1].failover
+    assert len(upstream.requests) == 1
+
+
+async def test_a_misconfigured_key_alone_raises_its_configuration_error_with_the_attempt():
+    with pytest.raises(ConfigurationError) as caught:
+        await router(key(project="Bad Project")).chat(ASK)
+    assert [a.status for a in caught.value.attempts] == [None]
