@@ -46,7 +46,10 @@ Errors raised are routing.errors.RoutingError subclasses; the last error carries
 `.attempts`. Cooldowns are per process, keyed (key_id, region, target).
 
 Also: `image_edits(request, *, key_id=None)`; `Router(..., client=httpx.AsyncClient)` to use a
-client of one's own (tests); `RetryPolicy` and the cooldown rules are in routing/retry.py.
+client of one's own (tests); `RetryPolicy` and the cooldown rules are in routing/retry.py; the
+attempt loop is routing/attempts.py. A key whose URL fails validation or whose token cannot be
+minted is recorded as an attempt (status None) and the next key carrying the alias is tried.
+A non-empty allowedModels list restricts the deployments a key serves (as it restricts its model list).
 """
 
 from __future__ import annotations
