@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 
-from routing.catalog import Catalog
+from routing.catalog import Catalog, LearnedAvailability
 from routing.config import Deployment, KeyConfig
 from routing.errors import (
     ConfigurationError,
@@ -78,7 +78,7 @@ def router(*keys: KeyConfig, upstream: Upstream | None = None, tokens: Tokens | 
            policy: RetryPolicy = FAST, base_url: str | None = None) -> Router:
     client = httpx.AsyncClient(transport=httpx.MockTransport(upstream or Upstream((200, GEMINI_ANSWER))))
     return Router(list(keys), tokens=tokens or Tokens(), policy=policy, client=client, base_url=base_url,
-                  catalog=Catalog(), cooldowns=Cooldowns())
+                  catalog=Catalog(learned=LearnedAvailability()), cooldowns=Cooldowns())
 
 
 # -- candidates ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import pytest
 
 from routing import transport
 from routing.auth import TokenCache
-from routing.catalog import Catalog
+from routing.catalog import Catalog, LearnedAvailability
 from routing.config import Deployment, KeyConfig
 from routing.retry import Cooldowns, RetryPolicy
 from routing.router import Router
@@ -45,6 +45,6 @@ def router_for(vertex, tokens, fresh_transport):
 
     def build(*keys: KeyConfig, policy: RetryPolicy = FAST, catalog: Catalog | None = None) -> Router:
         return Router(list(keys), base_url=vertex.base_url, tokens=tokens, policy=policy,
-                      catalog=catalog or Catalog(), cooldowns=Cooldowns())
+                      catalog=catalog or Catalog(learned=LearnedAvailability()), cooldowns=Cooldowns())
 
     return build

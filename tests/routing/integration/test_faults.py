@@ -8,7 +8,7 @@ import time
 import pytest
 
 from routing.auth import TokenCache
-from routing.catalog import Catalog
+from routing.catalog import Catalog, LearnedAvailability
 from routing.errors import (
     AuthenticationError,
     InvalidRequestError,
@@ -101,7 +101,7 @@ async def test_a_404_is_not_retried_and_says_where_the_model_is_served(vertex, r
 
 async def test_a_404_teaches_the_catalog_and_moves_to_a_region_that_serves_the_model(vertex, router_for):
     vertex.set_availability("gemini-2.5-flash", "us-central1", False)
-    catalog = Catalog()
+    catalog = Catalog(learned=LearnedAvailability())
     router = router_for(make_key(vertex, deployments={"flash": "gemini-2.5-flash"}), catalog=catalog)
 
     result = await router.chat(ask())
