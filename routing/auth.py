@@ -14,7 +14,8 @@ How: google-auth mints (it signs the JWT and speaks the OAuth protocol) through 
 over the process-wide sync httpx client (google-auth ships no httpx transport). Minting blocks, so
 async callers run it in a worker thread; a threading.Lock per cache key makes the mint single-flight
 across threads, and an asyncio future per key and loop makes concurrent coroutines share one
-worker thread instead of queueing 20 of them on that lock.
+worker thread instead of queueing 20 of them on that lock. Inside the refresh margin async callers
+keep using the still-valid token while the new one is minted in the background.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ GOOGLE_TOKEN_HOST = "oauth2.googleapis.com"
 # After a failed refresh while the old token is still valid, wait this long before trying again.
 _RETRY_FAILED_REFRESH_SECONDS = 5.0
 _TOKEN_HTTP_TIMEOUT = 30.0
+# A token this close to expiry is not handed out while a new one is minted in the background.
+_MIN_REMAINING_SECONDS = 30.0
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +121,23 @@ class TokenCache:
     # -- public API ------------------------------------------------------------------------------
 
     async def token(self, key: KeyConfig) -> str:
-        """A valid bearer token for `key`; concurrent callers share one refresh."""
+        """A valid bearer token for `key`; concurrent callers share one refresh.
+
+        Inside the refresh margin the current token is still valid: it is returned at once while
+        the new one is minted in the background, so no call waits for a routine refresh.
+        """
         ck = self._cache_key(key)
         entry = self._entries.get(ck)
-        if entry is not None and entry.token is not None and self.clock() < entry.refresh_at:
-            return entry.token
+        if entry is not None and entry.token is not None:
+            now = self.clock()
+            if now < entry.refresh_at:
+                return entry.token
+            if now < entry.expires_at - _MIN_REMAINING_SECONDS:
+                self._refresh_task(key, ck)
+                return entry.token
+        return await asyncio.shield(self._refresh_task(key, ck))
+
+    def _refresh_task(self, key: KeyConfig, ck: CacheKey) -> asyncio.Task[str]:
         loop = asyncio.get_running_loop()
         slot = (ck, loop)
         task = self._inflight.get(slot)
@@ -130,8 +145,14 @@ class TokenCache:
             # A task of its own, so that a caller being cancelled does not cancel the others' wait.
             task = loop.create_task(asyncio.to_thread(self._token_locked, key, ck))
             self._inflight[slot] = task
-            task.add_done_callback(lambda _t: self._inflight.pop(slot, None))
-        return await asyncio.shield(task)
+            task.add_done_callback(lambda t: self._refresh_done(slot, t))
+        return task
+
+    def _refresh_done(self, slot: tuple[CacheKey, asyncio.AbstractEventLoop], task: asyncio.Task[str]) -> None:
+        self._inflight.pop(slot, None)
+        if not task.cancelled() and task.exception() is not None:
+            # Awaiting callers get the exception; a background refresh nobody waits for is logged.
+            log.debug("token refresh failed: %s", type(task.exception()).__name__)
 
     def token_sync(self, key: KeyConfig) -> str:
         """The same for sync callers (threads); blocks while a token is minted."""

@@ -97,9 +97,21 @@ async def test_it_caches_the_token_until_the_refresh_margin(cache, endpoint, clo
     clock.now += 3599 - 300 - 1
     assert await cache.token(key) == "token-1"
     assert endpoint.calls == 1
-    clock.now += 2  # inside the 300 s margin
+    clock.now += 2  # inside the 300 s margin: still valid, refreshed in the background
+    assert await cache.token(key) == "token-1"
+    for _ in range(300):  # the background refresh lands shortly
+        if await cache.token(key) == "token-2":
+            break
+        await asyncio.sleep(0.01)
     assert await cache.token(key) == "token-2"
-    assert cache.token_requests == 2
+    assert cache.token_requests == 2 and endpoint.calls == 2
+
+
+async def test_past_expiry_callers_wait_for_the_new_token(cache, endpoint, clock, sa_json):
+    key = make_key(sa_json)
+    await cache.token(key)
+    clock.now += 3599 - 10  # too close to expiry to hand out
+    assert await cache.token(key) == "token-2"
 
 
 async def test_twenty_concurrent_calls_on_a_cold_key_make_one_token_request(endpoint, clock, sa_json):
@@ -160,7 +172,7 @@ async def test_short_lived_tokens_are_refreshed_at_half_their_lifetime(endpoint,
     clock.now += 25
     assert await cache.token(key) == "token-1"
     clock.now += 10
-    assert await cache.token(key) == "token-2"
+    assert cache.token_sync(key) == "token-2"
 
 
 async def test_invalidate_drops_the_token_so_the_next_call_mints_again(cache, endpoint, sa_json):
