@@ -29,7 +29,8 @@ class RetryPolicy:
       data must stay in the configured region.
     - `cooldown_after` consecutive failures of a (key, region, target) put it aside for
       `cooldown_seconds` in this process; it is still used when nothing else is left.
-    - `timeout`: per-attempt total timeout, None for the transport's own (connect/read) timeouts.
+    - `timeout`: seconds allowed for each phase (connect, write, each read, pool) of every attempt;
+      None keeps the transport's own timeouts (routing.transport.configure).
     """
 
     max_retries: int = 2
