@@ -123,7 +123,17 @@ def celery_worker_process(shared_database: str, vertex, tmp_path: Path) -> Itera
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        _drop_queue(queue)
         print(log.read_text()[-4000:])  # shown by pytest when the test fails
+
+
+def _drop_queue(queue: str) -> None:
+    """Leave nothing behind on the shared Redis: the retry a failing refresh scheduled goes back to
+    the queue when the worker stops."""
+    import redis
+
+    client = redis.Redis.from_url(BROKER_URL)
+    client.delete(queue, *client.keys(f"*{queue}*"))
 
 
 @pytest.fixture
