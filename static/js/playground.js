@@ -90,9 +90,9 @@
       const ok = a.status && a.status < 400;
       const status = el("span", "badge " + (ok ? "ok" : "bad"), a.status ? String(a.status) : "no answer");
       const note = a.failover ? el("span", "badge warn", "failover") : el("span", "", "");
-      const statusCell = el("td");
+      const statusCell = el("td", "status-cell");
       statusCell.append(status);
-      if (a.error) statusCell.append(el("div", "sub", a.error));
+      if (a.error) { const err = el("div", "sub", a.error); err.title = a.error; statusCell.append(err); }
       const noteCell = el("td");
       noteCell.append(note);
       tr.append(el("td", "", String(i + 1)), el("td", "", a.key_name || a.key_id || ""), el("td", "", a.region || ""),

@@ -1,0 +1,49 @@
+"""The merged model list: per key and across keys, source badges, search, refresh with progress."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_developer_sees_the_merged_models_with_source_badges_and_can_search(page, login, screenshot):
+    login("dave")
+    page.get_by_role("link", name="Models").click()
+    across = page.locator("#models-across")
+    # Deployments of the seeded key and the custom models its project lists on the emulator.
+    expect(across.locator("tr[data-model='gemini-2.0-flash']")).to_contain_text("deployment")
+    expect(across.locator("tr[data-model='claude-sonnet-4-5']")).to_contain_text("claude-sonnet-4-5@20250929")
+    expect(across.locator(".badge.src-custom").first).to_be_visible()
+    expect(page.get_by_role("link", name="Edit key")).to_have_count(0)
+    screenshot(page, "models-developer")
+
+    page.get_by_label("Search").fill("sonnet")
+    page.get_by_role("button", name="Apply").click()
+    expect(across.locator("tbody tr")).to_have_count(1)
+    expect(across).to_contain_text("Claude Sonnet 4 5")
+
+
+def test_refresh_shows_progress_and_comes_back_with_what_vertex_lists_now(page, login, vertex, screenshot):
+    vertex.set_custom_models("demo-project", "us-central1", [{
+        "displayName": "fresh-tuned-model",
+        "deployedModels": [{"endpoint": "projects/demo-project/locations/us-central1/endpoints/5550001111"}],
+    }])
+    login("alice")
+    page.goto("/models/")
+    section = page.locator("section[data-key-id]", has_text="emulator-us")
+    expect(page.locator("#models-across")).not_to_contain_text("fresh-tuned-model")
+    expect(section).to_contain_text("claims-classifier")
+    with page.expect_navigation():
+        section.get_by_role("button", name="Refresh").click()
+        expect(page.locator("#refresh-progress")).to_be_visible()
+    expect(page.locator("#models-across")).to_contain_text("fresh-tuned-model")
+    expect(section).to_contain_text("5550001111")
+    # The old custom models are gone: the listing is what Vertex answers now, merged with deployments.
+    expect(section).not_to_contain_text("claims-classifier")
+    screenshot(page, "models-refreshed")
+    vertex.reset()
+    with page.expect_navigation():
+        section.get_by_role("button", name="Refresh").click()
+    expect(section).to_contain_text("claims-classifier")

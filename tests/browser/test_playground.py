@@ -1,0 +1,120 @@
+"""The playground in the browser: a streamed answer from the emulator with its route and timings,
+a failover when the first region answers 429, and Compare."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def _send(page, text: str) -> None:
+    page.get_by_label("Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def test_a_streamed_prompt_shows_text_as_it_arrives_then_route_and_latency(page, login, vertex, screenshot):
+    # Slow the stream down so the test can see the answer grow before it is complete.
+    vertex.add_fault(event_delay_ms=250, model="gemini-2.0-flash")
+    login("dave")
+    page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    page.get_by_label("System prompt").fill("Answer in one sentence.")
+    _send(page, "What is Vertex AI?")
+    pane = page.locator(".pane").first
+    answer = pane.locator(".msg.assistant .body").last
+    expect(pane.locator(".pane-state")).to_have_text("streaming")
+    page.wait_for_function(
+        "() => { const b = [...document.querySelectorAll('.msg.assistant .body')].pop();"
+        " const s = document.querySelector('.pane-state').textContent;"
+        " return b && b.textContent.length > 0 && s === 'streaming'; }")
+    partial = answer.text_content()
+    expect(pane.locator(".pane-state")).to_have_text("done", timeout=30_000)
+    final = answer.text_content()
+    assert final.startswith(partial) and len(final) > len(partial)
+    expect(pane.locator(".m-route")).to_contain_text("emulator-us")
+    expect(pane.locator(".m-ttft")).to_have_text(re.compile(r"\d+(\.\d+)? m?s"))
+    expect(pane.locator(".m-latency")).to_have_text(re.compile(r"\d+(\.\d+)? m?s"))
+    expect(pane.locator(".m-usage")).to_contain_text(" in / ")
+    expect(pane.locator(".m-attempts tr")).to_have_count(1)
+    expect(pane.locator(".m-attempts")).to_contain_text("200")
+    pane.locator("summary", has_text="Raw request").click()
+    raw = pane.locator(".m-raw-request").text_content()
+    assert "streamGenerateContent" in raw and "What is Vertex AI?" in raw
+    assert "ya29." not in raw and "Bearer ey" not in raw
+    screenshot(page, "playground-streamed")
+
+    # A second turn carries the conversation.
+    vertex.clear_faults()
+    _send(page, "And in French?")
+    expect(pane.locator(".pane-state")).to_have_text("done", timeout=30_000)
+    expect(pane.locator(".msg.user")).to_have_count(2)
+    expect(pane.locator(".msg.assistant")).to_have_count(2)
+    bodies = [r["body"] for r in vertex.requests(":streamGenerateContent")]
+    assert len(bodies[-1]["contents"]) == 3  # user, model, user
+
+    page.get_by_role("button", name="Copy as curl").click()
+    snippet = pane.locator(".copy-preview")
+    expect(snippet).to_contain_text("/v1/chat/completions")
+    expect(snippet).to_contain_text("And in French?")
+    page.get_by_role("button", name="Copy as Python (openai SDK)").click()
+    expect(snippet).to_contain_text("from openai import OpenAI")
+    expect(snippet).to_contain_text('model="gemini-2.0-flash"')
+
+
+def test_a_429_in_the_first_region_shows_the_failover_in_the_route(page, login, vertex, screenshot):
+    vertex.add_fault(status=429, retry_after=0, region="us-central1", model="gemini-2.5-flash")
+    login("dave")
+    page.get_by_label("Model", exact=True).select_option("gemini-2.5-flash")
+    _send(page, "Hello through another region")
+    pane = page.locator(".pane").first
+    expect(pane.locator(".pane-state")).to_have_text("done", timeout=30_000)
+    attempts = pane.locator(".m-attempts tr")
+    expect(attempts.first).to_contain_text("us-central1")
+    expect(attempts.first).to_contain_text("429")
+    expect(attempts.last).to_contain_text("200")
+    expect(pane.locator(".m-attempts")).to_contain_text("failover")
+    expect(pane.locator(".m-route")).to_contain_text("failover")
+    expect(pane.locator(".m-route")).not_to_contain_text("us-central1")
+    assert pane.locator(".msg.assistant .body").text_content()
+    screenshot(page, "playground-failover")
+
+
+def test_compare_sends_the_same_conversation_to_two_models_side_by_side(page, login, vertex, screenshot):
+    login("dave")
+    page.get_by_label("Compare with a second model").check()
+    page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    page.get_by_label("Second model", exact=True).select_option("claude-sonnet-4-5")
+    page.get_by_label("Stream the answer").uncheck()
+    _send(page, "Name a colour.")
+    panes = page.locator(".pane")
+    expect(panes).to_have_count(2)
+    for i in range(2):
+        expect(panes.nth(i).locator(".pane-state")).to_have_text("done", timeout=30_000)
+        assert panes.nth(i).locator(".msg.assistant .body").text_content()
+    expect(panes.nth(0).locator(".m-host")).to_contain_text("gemini-2.0-flash")
+    expect(panes.nth(1).locator(".m-host")).to_contain_text("claude-sonnet-4-5@20250929")
+    assert vertex.requests(":rawPredict") and vertex.requests(":generateContent")
+    screenshot(page, "playground-compare")
+
+
+def test_the_request_log_shows_playground_calls_and_the_chart(page, login, vertex, screenshot):
+    login("dave")
+    page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    _send(page, "Log me")
+    expect(page.locator(".pane-state").first).to_have_text("done", timeout=30_000)
+    page.get_by_role("link", name="Request log").click()
+    table = page.locator("#request-table")
+    expect(table).to_contain_text("Playground")
+    expect(table.locator("tbody tr").first).to_contain_text("200")
+    expect(page.locator(".chart svg rect.bar-calls").first).to_be_attached()
+    page.get_by_label("Outcome").select_option("error")
+    page.get_by_role("button", name="Apply").click()
+    screenshot(page, "request-log-errors")
+    page.get_by_label("Outcome").select_option("")
+    page.get_by_role("button", name="Apply").click()
+    table.locator("tbody tr a").first.click()
+    expect(page.get_by_role("heading", name="Call")).to_be_visible()
+    screenshot(page, "request-detail")
