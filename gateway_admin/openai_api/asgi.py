@@ -6,8 +6,11 @@ authenticates with bearer tokens, and Django's ASGI handler adds a fresh executo
 request for its request_started/request_finished signal receivers, which only close database
 connections the /v1 event loop never opens (its database work runs in `db.run_db` threads that
 close their own connections). So /v1 requests go to `V1Handler`: the same Django URL resolution,
-views, request and response classes, with only `V1_MIDDLEWARE` (security headers) and no
-per-request thread. Everything else goes to the normal application unchanged.
+views, request and response classes, with only `V1_MIDDLEWARE` and no per-request thread.
+Django's own SecurityMiddleware is a MiddlewareMixin, which under ASGI runs its request and response
+hooks through sync_to_async (two thread hops per call, measured at ~20% of a worker's CPU in
+bench/gateway_bench.py), so /v1 has a native async equivalent, `V1SecurityMiddleware`.
+Everything else goes to the normal application unchanged.
 
 Use: `application = with_v1_fast_path(get_asgi_application())` (gateway_admin/asgi.py).
 The lifespan protocol is answered here too: at shutdown the request-log queue is flushed and the
@@ -21,9 +24,12 @@ import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from asgiref.sync import markcoroutinefunction
+from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 from django.utils.module_loading import import_string
 
@@ -35,8 +41,46 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PREFIX = "/v1/"
-# Only what an API answer needs: nosniff, referrer policy, HSTS when configured.
-V1_MIDDLEWARE = ("django.middleware.security.SecurityMiddleware",)
+V1_MIDDLEWARE = ("gateway_admin.openai_api.asgi.V1SecurityMiddleware",)
+
+
+class V1SecurityMiddleware:
+    """What Django's SecurityMiddleware does for an API answer, natively async: nosniff, the
+    referrer policy, HSTS on HTTPS; plain HTTP refused (not redirected: a redirected POST would be
+    replayed as a GET) when SECURE_SSL_REDIRECT is on."""
+
+    async_capable = True
+    sync_capable = False
+
+    def __init__(self, get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]]) -> None:
+        self.get_response = get_response
+        self.nosniff = settings.SECURE_CONTENT_TYPE_NOSNIFF
+        self.referrer_policy = settings.SECURE_REFERRER_POLICY
+        self.ssl_required = settings.SECURE_SSL_REDIRECT
+        hsts = settings.SECURE_HSTS_SECONDS
+        if hsts:
+            hsts_value = f"max-age={hsts}"
+            if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+                hsts_value += "; includeSubDomains"
+            if settings.SECURE_HSTS_PRELOAD:
+                hsts_value += "; preload"
+        self.hsts = hsts_value if hsts else ""
+        markcoroutinefunction(self)
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if self.ssl_required and not request.is_secure():
+            from .errors import ApiError
+
+            return ApiError(403, "This gateway accepts HTTPS only.", code="https_required").response()
+        response = await self.get_response(request)
+        if self.nosniff:
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if self.referrer_policy:
+            value = self.referrer_policy
+            response.headers.setdefault("Referrer-Policy", value if isinstance(value, str) else ",".join(value))
+        if self.hsts and request.is_secure():
+            response.headers.setdefault("Strict-Transport-Security", self.hsts)
+        return response
 
 
 class V1Handler(ASGIHandler):
@@ -119,6 +163,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            _warm_up()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await _shutdown()
@@ -126,12 +171,25 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-async def _shutdown() -> None:
-    from gateway_admin.services.request_log import request_log_flush
+def _warm_up() -> None:
+    """Pay the one-time imports (URL map, the pooled upstream client) before the first call does."""
+    from django.urls import get_resolver
+
     from routing import transport
 
     try:
-        await asyncio.to_thread(request_log_flush, 10.0)
+        get_resolver().url_patterns  # noqa: B018 - imports every urls module
+        transport.async_client()
+    except Exception:
+        logger.exception("warm-up failed; the first request will pay for it")
+
+
+async def _shutdown() -> None:
+    from gateway_admin.services.request_log import request_log_close
+    from routing import transport
+
+    try:
+        await asyncio.to_thread(request_log_close, 10.0)
         await transport.aclose()
     except Exception:
         logger.exception("shutdown cleanup failed")

@@ -1,0 +1,366 @@
+"""What the /v1 gateway costs, measured against direct calls to the same Vertex emulator, in one run.
+
+    .venv/bin/python bench/gateway_bench.py [--requests 3000] [--c1-requests 400] [--budget 240]
+                                            [--database-url postgres://...] [--workers 2]
+
+One command: starts the emulator (`python -m routing.emulator`), creates a fresh SQLite database
+(or uses --database-url, e.g. PostgreSQL) with a demo key pointing at the emulator and an API token,
+starts the product with uvicorn (2 workers, uvloop, httptools, gateway_admin.asgi), then measures
+with one aiohttp client, loopback only:
+
+- direct to the emulator: Gemini `generateContent` and `streamGenerateContent?alt=sse` with a ready
+  bearer token (what a client talking to Vertex itself would see);
+- through the gateway: `POST /v1/chat/completions` non-streaming and streaming (same prompt);
+- at concurrency 1 (latency: p50/p99, streams also time to first byte) and 50 (throughput);
+- added latency = gateway minus direct at concurrency 1 (p50, p99);
+- token requests (minted by the emulator's token endpoint during the run; one per worker expected);
+- errors (non-200 answers, broken streams, exceptions); request-log rows written afterwards.
+
+Direct and gateway runs at concurrency 1 alternate in blocks so drift on a shared machine hits both.
+Bounded: a fixed number of requests per phase, and the whole run stops after --budget seconds.
+Targets (issue 6): added p50 <= 2 ms at concurrency 1; >= 400 req/s at concurrency 50; zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import select
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import orjson
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+PROJECT = "demo-project"
+REGION = "us-central1"
+MODEL = "gemini-2.0-flash"
+PROMPT = "Say hello."
+GATEWAY_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64})
+GATEWAY_STREAM_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}],
+                                    "max_tokens": 64, "stream": True})
+DIRECT_BODY = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": PROMPT}]}],
+                            "generationConfig": {"maxOutputTokens": 64}})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_account(token_uri: str) -> dict:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": PROJECT, "private_key_id": secrets.token_hex(20),
+            "private_key": pem, "client_email": f"bench@{PROJECT}.iam.gserviceaccount.com",
+            "client_id": "1", "token_uri": token_uri}
+
+
+def wait_for_line(process: subprocess.Popen[str], prefix: str, timeout: float) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], 0.2)
+        if ready:
+            line = process.stdout.readline()
+            if line.startswith(prefix):
+                return line[len(prefix):].strip()
+            if not line and process.poll() is not None:
+                break
+    raise RuntimeError(f"{process.args!r} did not print {prefix!r}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Stats:
+    name: str
+    latencies: list[float] = field(default_factory=list)  # seconds
+    ttfb: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    samples: list[str] = field(default_factory=list)
+
+    def pct(self, values: list[float], q: float) -> float:
+        if not values:
+            return float("nan")
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+
+class Runner:
+    def __init__(self, session: aiohttp.ClientSession, *, gateway: str, emulator: str, api_token: str,
+                 vertex_token: str) -> None:
+        self.session = session
+        self.chat_url = gateway + "/v1/chat/completions"
+        base = f"{emulator}/v1/projects/{PROJECT}/locations/{REGION}/publishers/google/models/{MODEL}"
+        self.direct_url = base + ":generateContent"
+        self.direct_stream_url = base + ":streamGenerateContent?alt=sse"
+        self.gateway_headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
+        self.direct_headers = {"Authorization": f"Bearer {vertex_token}", "Content-Type": "application/json"}
+
+    def target(self, kind: str) -> tuple[str, bytes, dict[str, str], bool]:
+        return {
+            "direct": (self.direct_url, DIRECT_BODY, self.direct_headers, False),
+            "direct-stream": (self.direct_stream_url, DIRECT_BODY, self.direct_headers, True),
+            "gateway": (self.chat_url, GATEWAY_BODY, self.gateway_headers, False),
+            "gateway-stream": (self.chat_url, GATEWAY_STREAM_BODY, self.gateway_headers, True),
+        }[kind]
+
+    async def one(self, kind: str, stats: Stats) -> None:
+        url, body, headers, stream = self.target(kind)
+        started = time.perf_counter()
+        try:
+            async with self.session.post(url, data=body, headers=headers) as response:
+                if not stream:
+                    payload = await response.read()
+                    ok = response.status == 200 and payload.startswith(b"{") and b'"error"' not in payload[:20]
+                else:
+                    first = None
+                    tail = b""
+                    async for chunk in response.content.iter_any():
+                        if first is None:
+                            first = time.perf_counter() - started
+                        tail = (tail + chunk)[-4096:]
+                    # A good stream ends with [DONE] (gateway) or a finishReason (Vertex); never an error.
+                    ok = response.status == 200 and first is not None and b'"error"' not in tail and (
+                        b"[DONE]" in tail or b"finishReason" in tail)
+                    if ok:
+                        stats.ttfb.append(first)  # type: ignore[arg-type]
+                if not ok:
+                    stats.errors += 1
+                    if len(stats.samples) < 3:
+                        stats.samples.append(f"HTTP {response.status}")
+                    return
+        except Exception as exc:
+            stats.errors += 1
+            if len(stats.samples) < 3:
+                stats.samples.append(repr(exc))
+            return
+        stats.latencies.append(time.perf_counter() - started)
+
+    async def run(self, kind: str, *, requests: int, concurrency: int, stats: Stats | None = None,
+                  deadline: float) -> Stats:
+        stats = stats or Stats(f"{kind} c={concurrency}")
+        queue = iter(range(requests))
+
+        async def worker() -> None:
+            for _ in queue:
+                if time.monotonic() > deadline:
+                    return
+                await self.one(kind, stats)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        stats.wall += time.perf_counter() - started
+        return stats
+
+    async def interleaved(self, kinds: list[str], *, requests: int, blocks: int, deadline: float) -> dict[str, Stats]:
+        """Concurrency 1, alternating kinds in blocks so machine noise spreads over all of them."""
+        stats = {kind: Stats(f"{kind} c=1") for kind in kinds}
+        per_block = max(1, requests // blocks)
+        for _ in range(blocks):
+            for kind in kinds:
+                await self.run(kind, requests=per_block, concurrency=1, stats=stats[kind], deadline=deadline)
+        return stats
+
+
+def setup_product(env: dict[str, str], sa_path: Path) -> str:
+    """Migrate a fresh database and create the demo key and an API token; returns the raw token."""
+    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    script = f"""
+from pathlib import Path
+from django.contrib.auth import get_user_model
+from gateway_admin.services.keys import key_create
+from gateway_admin.services.tokens import api_token_create
+user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
+key_create(actor=user, name="demo", config={{"project_id": "{PROJECT}", "region": "{REGION}",
+    "auth_credentials": Path({str(sa_path)!r}).read_text(), "deployments": {{"{MODEL}": "{MODEL}"}}}})
+_, raw = api_token_create(user=user, name="bench")
+print("TOKEN=" + raw)
+"""
+    out = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
+
+
+def vertex_token(sa: dict) -> str:
+    from google.auth.transport.requests import Request
+    from google.oauth2 import service_account as google_sa
+
+    credentials = google_sa.Credentials.from_service_account_info(
+        sa, scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    credentials.refresh(Request())
+    return credentials.token
+
+
+async def wait_ready(session: aiohttp.ClientSession, url: str, token: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            async with session.get(url + "/v1/models", headers={"Authorization": f"Bearer {token}"}) as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the gateway did not become ready")
+
+
+async def token_count(session: aiohttp.ClientSession, emulator: str) -> int:
+    async with session.get(emulator + "/_emulator/tokens") as response:
+        return int((await response.json())["minted"])
+
+
+def row(stats: Stats) -> str:
+    ttfb = (f"{stats.pct(stats.ttfb, 0.5):7.2f} {stats.pct(stats.ttfb, 0.99):7.2f}" if stats.ttfb
+            else f"{'-':>7} {'-':>7}")
+    return (f"{stats.name:<24} {len(stats.latencies):>6} {stats.errors:>6} {stats.rps:>9.0f} "
+            f"{stats.pct(stats.latencies, 0.5):7.2f} {stats.pct(stats.latencies, 0.99):7.2f} {ttfb}")
+
+
+async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_token: str, sa: dict) -> int:
+    deadline = time.monotonic() + args.budget
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        await wait_ready(session, gateway, api_token)
+        runner = Runner(session, gateway=gateway, emulator=emulator, api_token=api_token,
+                        vertex_token=await asyncio.to_thread(vertex_token, sa))
+        tokens_before = await token_count(session, emulator)
+        kinds = ["direct", "gateway", "direct-stream", "gateway-stream"]
+        # Warm-up: connections, the router and token caches of both workers, CPU caches.
+        for kind in kinds:
+            await runner.run(kind, requests=200, concurrency=8, deadline=deadline)
+        results = list((await runner.interleaved(kinds, requests=args.c1_requests, blocks=8,
+                                                 deadline=deadline)).values())
+        for kind in kinds:
+            results.append(await runner.run(kind, requests=args.requests, concurrency=args.concurrency,
+                                            deadline=deadline))
+        minted = await token_count(session, emulator) - tokens_before
+
+    by_name = {s.name: s for s in results}
+    print(f"\n{'phase':<24} {'ok':>6} {'errors':>6} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'ttfb50':>7} {'ttfb99':>7}")
+    for stats in results:
+        print(row(stats))
+    for sample_stats in results:
+        for sample in sample_stats.samples:
+            print(f"  error sample ({sample_stats.name}): {sample}")
+    direct, gateway_c1 = by_name["direct c=1"], by_name["gateway c=1"]
+    dstream, gstream = by_name["direct-stream c=1"], by_name["gateway-stream c=1"]
+    added50 = gateway_c1.pct(gateway_c1.latencies, 0.5) - direct.pct(direct.latencies, 0.5)
+    added99 = gateway_c1.pct(gateway_c1.latencies, 0.99) - direct.pct(direct.latencies, 0.99)
+    print(f"\nadded latency, non-streaming, c=1: p50 {added50:+.2f} ms, p99 {added99:+.2f} ms (target p50 <= 2 ms)")
+    print(f"added time to first byte, streaming, c=1: p50 "
+          f"{gstream.pct(gstream.ttfb, 0.5) - dstream.pct(dstream.ttfb, 0.5):+.2f} ms, p99 "
+          f"{gstream.pct(gstream.ttfb, 0.99) - dstream.pct(dstream.ttfb, 0.99):+.2f} ms")
+    print(f"added latency, streaming (whole stream), c=1: p50 "
+          f"{gstream.pct(gstream.latencies, 0.5) - dstream.pct(dstream.latencies, 0.5):+.2f} ms")
+    c50 = by_name[f"gateway c={args.concurrency}"]
+    c50s = by_name[f"gateway-stream c={args.concurrency}"]
+    print(f"gateway throughput, c={args.concurrency}: {c50.rps:.0f} req/s non-streaming, {c50s.rps:.0f} req/s "
+          f"streaming (target >= 400)")
+    print(f"token requests during the measured run: {minted} (one per web process at most)")
+    errors = sum(s.errors for s in results)
+    print(f"errors: {errors}")
+    return errors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="requests per phase at concurrency 50")
+    parser.add_argument("--c1-requests", type=int, default=400, help="requests per kind at concurrency 1")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--budget", type=float, default=240.0, help="stop measuring after this many seconds")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    parser.add_argument("--profile", default="", help="py-spy record one worker into this file (.svg flame "
+                        "graph, or .txt collapsed stacks); needs `pip install py-spy`")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp:
+        emulator_port, gateway_port = free_port(), free_port()
+        emulator = f"http://127.0.0.1:{emulator_port}"
+        gateway = f"http://127.0.0.1:{gateway_port}"
+        sa = service_account(emulator + "/token")
+        sa_path = Path(tmp, "sa.json")
+        sa_path.write_text(json.dumps(sa))
+        database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "gateway_admin.settings",
+               "VAR_DIR": tmp, "DATABASE_URL": database_url, "VERTEX_BASE_URL": emulator,
+               "ALLOWED_TOKEN_URIS": emulator + "/token", "CREDENTIAL_KEYS": Fernet.generate_key().decode(),
+               "SECRET_KEY": secrets.token_urlsafe(40), "LOG_LEVEL": "WARNING", "REDIS_URL": "",
+               "CELERY_BROKER_URL": "", "DEBUG": "false"}
+        emu = subprocess.Popen([PYTHON, "-m", "routing.emulator", "--host", "127.0.0.1", "--port",
+                                str(emulator_port), "--service-account", str(sa_path)],
+                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
+        server = None
+        profiler = None
+        try:
+            wait_for_line(emu, "Vertex emulator listening on ", 20)
+            api_token = setup_product(env, sa_path)
+            server = subprocess.Popen(
+                [PYTHON, "-m", "uvicorn", "gateway_admin.asgi:application", "--host", "127.0.0.1", "--port",
+                 str(gateway_port), "--workers", str(args.workers), "--loop", "uvloop", "--http", "httptools",
+                 "--no-access-log", "--log-level", "warning"],
+                cwd=ROOT, env=env)
+            print(f"emulator {emulator}, gateway {gateway} (uvicorn, {args.workers} workers, uvloop, httptools), "
+                  f"database {'SQLite (fresh)' if not args.database_url else args.database_url.split('@')[-1]}")
+            if args.profile:
+                profiler = start_profiler(server.pid, args.profile)
+            errors = asyncio.run(measure(args, gateway, emulator, api_token, sa))
+        finally:
+            if profiler is not None:
+                stop(profiler)
+            if server is not None:
+                stop(server)
+            stop(emu)
+        if not args.database_url:
+            with sqlite3.connect(f"{tmp}/bench.sqlite3") as db:
+                logged = db.execute("select count(*) from gateway_admin_requestlog").fetchone()[0]
+            print(f"request-log rows written: {logged}")
+    return 1 if errors else 0
+
+
+def start_profiler(server_pid: int, output: str) -> subprocess.Popen:
+    """py-spy on the first uvicorn worker (a child of the supervisor) for the whole run."""
+    time.sleep(3)
+    children = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
+    worker = children[-1] if children else str(server_pid)
+    py_spy = str(Path(PYTHON).parent / "py-spy")
+    fmt = "raw" if output.endswith(".txt") else "flamegraph"
+    return subprocess.Popen([py_spy, "record", "--pid", worker, "--output", output, "--rate", "200",
+                             "--nonblocking", "--format", fmt], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
