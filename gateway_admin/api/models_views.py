@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +28,19 @@ from gateway_admin.services.listings import listing_refresh_enqueue, models_prev
 TAGS = ["models"]
 
 
-class KeyModelsView(APIView):
+class FastJSONRenderer(JSONRenderer):
+    """orjson: listings of thousands of entries serialise several times faster than with json."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: dict[str, Any] | None = None) -> bytes:
+        return b"" if data is None else orjson.dumps(data, default=str)
+
+
+class ModelsAPIView(APIView):
+    renderer_classes = [FastJSONRenderer]
+
+
+class KeyModelsView(ModelsAPIView):
     permission_classes = [IsAuthenticated, IsDeveloperRole]
 
     @extend_schema(summary="A key's merged model list", tags=TAGS, responses={200: KeyListingSerializer})
@@ -33,7 +49,7 @@ class KeyModelsView(APIView):
         return Response(models_for_key(key=key))
 
 
-class KeyModelsRefreshView(APIView):
+class KeyModelsRefreshView(ModelsAPIView):
     permission_classes = [IsAuthenticated, IsAdminRole]
 
     @extend_schema(
@@ -51,7 +67,7 @@ class KeyModelsRefreshView(APIView):
         return Response(models_for_key(key=key), status=status.HTTP_202_ACCEPTED)
 
 
-class AllModelsView(APIView):
+class AllModelsView(ModelsAPIView):
     permission_classes = [IsAuthenticated, IsDeveloperRole]
 
     @extend_schema(summary="Every key's model list, and the models merged across enabled keys", tags=TAGS,
@@ -61,7 +77,7 @@ class AllModelsView(APIView):
         return Response({"keys": keys, "models": merge_across_keys([k for k in keys if k["enabled"]])})
 
 
-class PreviewModelsView(APIView):
+class PreviewModelsView(ModelsAPIView):
     permission_classes = [IsAuthenticated, IsAdminRole]
 
     @extend_schema(
