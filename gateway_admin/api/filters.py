@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Any
+
 import django_filters
 from django.contrib.auth import get_user_model
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
 
 from gateway_admin.models import ApiToken, AuditLog, VertexKey
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """ISO 8601 date-time, compared in UTC: PostgreSQL refuses offsets beyond +-15:59 that ISO allows."""
+
+    def filter(self, qs: Any, value: Any) -> Any:
+        if value is not None:
+            try:
+                value = value.astimezone(UTC)
+            except (OverflowError, ValueError) as exc:
+                raise ValidationError({self.field_name: ["Out of the supported date range."]}) from exc
+        return super().filter(qs, value)
 
 
 class KeyFilter(django_filters.FilterSet):
@@ -33,8 +50,8 @@ class AuditLogFilter(django_filters.FilterSet):
     action = django_filters.CharFilter()
     object_type = django_filters.CharFilter()
     object_id = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditLog
@@ -55,3 +72,16 @@ class UserFilter(django_filters.FilterSet):
         if value == "admin":
             return queryset.filter(is_superuser=True) | queryset.filter(groups__name="admin")
         return queryset.filter(groups__name="developer").exclude(groups__name="admin").exclude(is_superuser=True)
+
+
+class RejectNulBytes(BaseFilterBackend):
+    """A query parameter holding a NUL byte is a 400 naming it (PostgreSQL text cannot store NUL, so it
+    would otherwise surface as a server error from the database)."""
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        bad = sorted(
+            name for name, values in request.query_params.lists() if "\x00" in name or any("\x00" in v for v in values)
+        )
+        if bad:
+            raise ValidationError({name.replace("\x00", "\\x00"): ["Must not contain NUL characters."] for name in bad})
+        return queryset

@@ -46,6 +46,25 @@ def _duplicate_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Paths of strings (keys or values) holding a NUL character, which no field accepts and
+    PostgreSQL cannot store."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            child_path = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                found.append(child_path.replace("\x00", "\\x00"))
+            else:
+                found.extend(_nul_paths(child, child_path))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_nul_paths(child, f"{path}[{index}]"))
+    elif isinstance(value, str) and "\x00" in value:
+        found.append(path or "body")
+    return found
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain(child) for key, child in value.items()}
@@ -66,6 +85,9 @@ class StrictJSONParser(JSONParser):
         duplicates = _duplicate_paths(data)
         if duplicates:
             raise serializers.ValidationError({path: ["Given more than once; each key may appear once."] for path in duplicates})
+        with_nul = _nul_paths(data)
+        if with_nul:
+            raise serializers.ValidationError({path: ["Must not contain NUL characters."] for path in with_nul})
         return _plain(data)
 
 

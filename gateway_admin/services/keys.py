@@ -299,7 +299,8 @@ def keys_import(*, actor: Any, items: Any) -> list[VertexKey]:
         for field in unknown:
             errors[f"{prefix}.{field}"] = ["Unknown field."]
         name = item.get("name")
-        existing = VertexKey.objects.filter(name=name).first() if isinstance(name, str) else None
+        named = isinstance(name, str) and NAME_RE.fullmatch(name) is not None
+        existing = VertexKey.objects.filter(name=name).first() if named else None
         if isinstance(name, str) and name in seen:
             errors[f"{prefix}.name"] = [f"Same name as item {seen[name]}."]
         elif isinstance(name, str):

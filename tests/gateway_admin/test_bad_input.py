@@ -279,3 +279,37 @@ def test_only_known_regions_written_exactly_are_accepted(region: str, admin_clie
         assert f"{CONFIG}.region" in response.json()["errors"]
         assert _counts() == before
     assert no_outbound == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "k\x00", CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "name"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1", "deployments": {"a": "gemini\x00"}}}, f"{CONFIG}.deployments.a"),
+    ],
+    ids=["in the name", "in a target"],
+)
+def test_a_nul_character_anywhere_in_the_body_is_a_400_naming_the_field(
+    body: dict, field: str, admin_client: Client, no_outbound: list
+) -> None:
+    before = _counts()
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    _assert_refused(response, field, before, no_outbound)
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_400_naming_it(admin_client: Client) -> None:
+    response = admin_client.get(URL, {"search": "a\x00b"})
+
+    assert response.status_code == 400
+    assert "search" in response.json()["errors"]
+
+
+def test_import_names_with_nul_characters_are_refused_without_touching_the_database(admin_client: Client) -> None:
+    response = admin_client.post(
+        f"{URL}import/", [{"name": "x\x00", CONFIG: {"project_id": "my-project", "region": "us-central1"}}], content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert "[0].name" in response.json()["errors"]
