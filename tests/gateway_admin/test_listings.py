@@ -237,3 +237,19 @@ def test_the_beat_schedule_runs_both_periodic_tasks(settings) -> None:  # type: 
     assert {"gateway_admin.keys_refresh_all", "gateway_admin.keys_health", "gateway_admin.models_refresh"} <= set(
         app.tasks.keys()
     )
+
+
+def test_a_new_key_is_listed_as_soon_as_it_is_saved_without_a_broker(
+    vertex, emulator_settings, admin_user, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+) -> None:
+    vertex.set_custom_models("demo-project", REGION, [tuned("42")])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        key, _ = key_create(actor=admin_user, name="fresh", config={
+            "project_id": "demo-project", "region": REGION, "auth_credentials": vertex.service_account_json,
+            "deployments": {"gemini-2.0-flash": "gemini-2.0-flash"}, "allowedModels": [],
+        })
+
+    listing = ModelListing.objects.get(key=key)
+    assert [e["id"] for e in listing.entries] == ["42", "gemini-2.0-flash"]
+    assert listing.fetched_at is not None and listing.refresh_requested_at is not None
