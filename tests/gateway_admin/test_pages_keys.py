@@ -1,0 +1,163 @@
+"""Key pages on the server: create/edit/delete through the form, errors beside the field with nothing
+saved, the credential never echoed, instant checks, the merged preview and Test connection."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from gateway_admin.models import AuditLog, Deployment, VertexKey
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(**overrides):
+    data = {
+        "name": "prod-eu", "project_id": "my-project", "project_number": "", "region": "europe-west4",
+        "credentials": "", "enabled": "on", "weight": "1",
+        "dep_alias": ["gemini-flash", "claude-haiku"],
+        "dep_target": ["gemini-2.0-flash", "claude-3-5-haiku@20241022"],
+        "dep_region": ["", "us-east5"],
+        "allowed": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_an_admin_creates_a_key_with_deployments_and_a_region_override(admin_client, service_account_json,
+                                                                        service_account):
+    response = admin_client.post(reverse("key-create"), _form(credentials=service_account_json))
+    key = VertexKey.objects.get(name="prod-eu")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("key-edit", args=[key.pk])
+    assert key.region == "europe-west4"
+    assert key.credential_client_email == service_account["client_email"]
+    deployments = {d.alias: (d.target, d.region_override) for d in Deployment.objects.filter(key=key)}
+    assert deployments == {"gemini-flash": ("gemini-2.0-flash", ""),
+                           "claude-haiku": ("claude-3-5-haiku@20241022", "us-east5")}
+    assert AuditLog.objects.filter(object_type="vertexkey", action="create").exists()
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "created" in page
+    assert service_account["client_email"] in page and key.credential_fingerprint in page
+    assert "PRIVATE KEY" not in page and service_account["private_key"][40:80] not in page
+
+
+def test_an_uploaded_key_file_is_accepted(admin_client, service_account_json, service_account):
+    upload = SimpleUploadedFile("key.json", service_account_json.encode(), content_type="application/json")
+    response = admin_client.post(reverse("key-create"), _form(credentials_file=upload))
+    assert response.status_code == 302
+    assert VertexKey.objects.get(name="prod-eu").credential_client_email == service_account["client_email"]
+
+
+def test_bad_fields_are_refused_beside_each_field_and_nothing_is_saved(admin_client, service_account):
+    bad_credential = json.dumps({**service_account, "type": "authorized_user"})
+    response = admin_client.post(reverse("key-create"), _form(
+        name="bad name!", project_id="Bad Project", region="mars-north1", credentials=bad_credential,
+        dep_target=["no-such-family", "claude-3-5-haiku@20241022"]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    for field in ("name", "project_id", "region", "credentials"):
+        assert f'id="err_{field}"' in html, field
+    assert "no-such-family" in html and html.count('class="errorlist"') >= 5
+    assert "Nothing was saved" in html
+    # The refused secret is not echoed back into the page.
+    assert service_account["private_key"][40:80] not in html
+    assert VertexKey.objects.count() == 0
+
+
+def test_a_credential_is_required_unless_default_credentials_are_chosen(admin_client):
+    response = admin_client.post(reverse("key-create"), _form())
+    assert response.status_code == 400
+    assert 'id="err_credentials"' in response.content.decode()
+    response = admin_client.post(reverse("key-create"), _form(use_adc="on"))
+    assert response.status_code == 302
+    assert VertexKey.objects.get(name="prod-eu").uses_default_credentials
+
+
+def test_duplicate_and_half_filled_deployment_rows_are_marked(admin_client):
+    response = admin_client.post(reverse("key-create"), _form(
+        use_adc="on", dep_alias=["same", "same", "no-target"],
+        dep_target=["gemini-2.0-flash", "gemini-2.5-flash", ""], dep_region=["", "", ""]))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This alias is already used above." in html
+    assert "Say which model or endpoint this alias calls." in html
+    assert VertexKey.objects.count() == 0
+
+
+def test_editing_without_pasting_keeps_the_stored_credential(admin_client, service_account_json):
+    admin_client.post(reverse("key-create"), _form(credentials=service_account_json))
+    key = VertexKey.objects.get(name="prod-eu")
+    before = (key.credentials_encrypted, key.credential_fingerprint)
+    response = admin_client.post(reverse("key-edit", args=[key.pk]), _form(
+        name="prod-eu-2", dep_alias=["gemini-flash"], dep_target=["gemini-2.0-flash"], dep_region=[""],
+        allowed=["gemini-flash"]))
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.name == "prod-eu-2"
+    assert key.credential_fingerprint == before[1] and key.credentials_encrypted
+    assert list(key.allowed_models.values_list("model_id", flat=True)) == ["gemini-flash"]
+    assert list(key.deployments.values_list("alias", flat=True)) == ["gemini-flash"]
+
+
+def test_the_edit_page_lists_rows_and_shows_identity_not_secret(admin_client, demo_key, emulator):
+    html = admin_client.get(reverse("key-edit", args=[demo_key.pk])).content.decode()
+    assert 'value="claude-3-5-haiku@20241022"' in html
+    assert '<option value="us-east5" selected>' in html
+    assert emulator.service_account["client_email"] in html
+    assert emulator.service_account["private_key"][40:80] not in html
+    assert "Test connection" in html
+
+
+def test_deleting_a_key_removes_it_and_records_who(admin_client, demo_key):
+    response = admin_client.post(reverse("key-delete", args=[demo_key.pk]))
+    assert response.status_code == 302
+    assert not VertexKey.objects.filter(pk=demo_key.pk).exists()
+    assert AuditLog.objects.filter(action="delete", object_type="vertexkey").exists()
+    assert admin_client.get(reverse("key-delete", args=[demo_key.pk])).status_code in (404, 405)
+
+
+def test_the_credential_check_answers_with_identity_only(admin_client, service_account_json, service_account):
+    data = admin_client.post(reverse("key-credentials-check"), {"credentials": service_account_json}).json()
+    assert data == {"ok": True, "client_email": service_account["client_email"],
+                    "private_key_id": service_account["private_key_id"], "fingerprint": data["fingerprint"],
+                    "project_id": "demo-project"}
+    bad = admin_client.post(reverse("key-credentials-check"), {"credentials": "{not json"}).json()
+    assert bad["ok"] is False and bad["error"]
+    foreign = json.dumps({**service_account, "token_uri": "https://evil.example/token"})
+    refused = admin_client.post(reverse("key-credentials-check"), {"credentials": foreign}).json()
+    assert refused["ok"] is False and "token_uri" in refused["error"]
+    assert "PRIVATE" not in json.dumps(refused)
+
+
+def test_the_preview_merges_rows_and_warns_about_availability(admin_client):
+    response = admin_client.post(reverse("key-preview"), {
+        "project_id": "", "region": "europe-west4",
+        "dep_alias": ["fast", "opus"], "dep_target": ["gemini-2.0-flash", "claude-opus-4-1@20250805"],
+        "dep_region": ["", ""], "allowed": ["fast", "extra-model"]})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "fast" in html and "extra-model" in html and "src-allowed" in html
+    assert "opus" not in html.split('id="preview-list"')[1]  # allowedModels filters it out
+    bad = admin_client.post(reverse("key-preview"), {"region": "global", "dep_alias": ["x"],
+                                                     "dep_target": ["???"], "dep_region": [""]})
+    assert "would be refused" in bad.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_mints_a_token_and_lists_models_on_the_emulator(admin_client, demo_key, vertex):
+    result = admin_client.post(reverse("key-test", args=[demo_key.pk])).json()
+    assert result["ok"] is True and result["token_ok"] is True
+    assert result["list_status"] == 200 and result["model_count"] == 5  # every custom model the project has
+    assert vertex.requests("/models")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_shows_the_exact_failure(admin_client, demo_key, vertex):
+    vertex.add_fault(status=403, path_contains="/models")
+    result = admin_client.post(reverse("key-test", args=[demo_key.pk])).json()
+    assert result["ok"] is False and result["token_ok"] is True
+    assert result["list_status"] == 403 and result["error"]
