@@ -43,13 +43,18 @@ def user_role(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
 
 
 def set_user_role(user: AbstractBaseUser, role: str | None) -> None:
-    """Put the user in exactly one role group (or none). Superuser status is left as it is."""
+    """Put the user in exactly one role group (or none). Superuser status is left as it is; staff
+    status (entry to the Django admin) follows the admin role."""
     if role is not None and role not in ROLES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
     groups = {name: Group.objects.get_or_create(name=name)[0] for name in ROLES}
     user.groups.remove(*groups.values())  # type: ignore[attr-defined]
     if role is not None:
         user.groups.add(groups[role])  # type: ignore[attr-defined]
+    is_staff = role == ROLE_ADMIN or bool(getattr(user, "is_superuser", False))
+    if getattr(user, "is_staff", is_staff) != is_staff:
+        user.is_staff = is_staff  # type: ignore[attr-defined]
+        user.save(update_fields=["is_staff"])
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 

@@ -199,3 +199,17 @@ def test_page_decorators_redirect_anonymous_users_and_refuse_missing_roles(
         assert "next=/somewhere/%3Fx%3D1" in response["Location"]
     else:
         assert response.content == b"ok"
+
+
+def test_the_admin_role_opens_the_django_admin_and_losing_it_closes_it(developer_user: Any, developer_client: Client) -> None:
+    assert not developer_user.is_staff
+    assert developer_client.get("/admin/gateway_admin/vertexkey/").status_code == 302  # to the admin login
+
+    set_user_role(developer_user, "admin")
+    developer_user.refresh_from_db()
+    assert developer_user.is_staff
+    assert developer_client.get("/admin/gateway_admin/vertexkey/").status_code == 200
+
+    set_user_role(developer_user, "developer")
+    developer_user.refresh_from_db()
+    assert not developer_user.is_staff

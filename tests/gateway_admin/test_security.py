@@ -93,8 +93,6 @@ DASHBOARD_PAGES = [("overview", False), ("key-edit", True), ("models", False), (
 def test_no_admin_or_dashboard_page_contains_the_credential(
     admin_client: Client, admin_user: Any, secret_key_row: dict, caplog: pytest.LogCaptureFixture
 ) -> None:
-    admin_user.is_staff = True
-    admin_user.save()
     pk = secret_key_row["id"]
     pages = [page.format(pk=pk) for page in ADMIN_PAGES]
     pages += [reverse(name, args=[pk] if with_pk else []) for name, with_pk in DASHBOARD_PAGES]
@@ -126,8 +124,6 @@ def test_the_database_never_holds_the_credential_in_plain_text(secret_key_row: d
 def test_replacing_a_credential_in_the_admin_never_renders_it_back(
     admin_client: Client, admin_user: Any, secret_key_row: dict, service_account_factory: Any
 ) -> None:
-    admin_user.is_staff = True
-    admin_user.save()
     pk = secret_key_row["id"]
     url = f"/admin/gateway_admin/vertexkey/{pk}/change/"
     form = {
@@ -154,8 +150,6 @@ def test_replacing_a_credential_in_the_admin_never_renders_it_back(
 
 
 def test_the_token_admin_shows_a_new_token_once(admin_client: Client, admin_user: Any) -> None:
-    admin_user.is_staff = True
-    admin_user.save()
 
     response = admin_client.post(
         "/admin/gateway_admin/apitoken/add/", {"user": admin_user.pk, "name": "from-admin", "scopes": "gemini-2.0-flash"}, follow=True
