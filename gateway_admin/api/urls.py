@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, re_path, resolve
 from rest_framework.routers import SimpleRouter
 
 from gateway_admin.api.views.audit import AuditLogViewSet
@@ -15,4 +17,19 @@ router.register("tokens", TokenViewSet, basename="api-token")
 router.register("users", UserViewSet, basename="api-user")
 router.register("audit-log", AuditLogViewSet, basename="api-audit-log")
 
-urlpatterns = router.urls
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Unknown /api/v1 paths answer in the API's error format, not with an HTML page."""
+    detail = "Not found."
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            detail = f"Not found. Did you mean {request.path}/ ?"
+    return JsonResponse({"detail": detail, "code": "not_found", "errors": {}}, status=404)
+
+
+# Last: the models_urls routes are included before this module under the same prefix.
+urlpatterns = [*router.urls, re_path(r"^", api_not_found)]

@@ -235,3 +235,11 @@ def test_a_create_enqueues_a_model_listing_refresh_after_commit(
         response = _post(admin_client, URL, {"name": "k", "vertex_key_config": _config()})
 
     assert calls == [response.json()["id"]]
+
+
+def test_an_unknown_api_path_is_a_json_404_that_suggests_the_slash(admin_client: Client) -> None:
+    missing = admin_client.get("/api/v1/nothing-here/")
+    no_slash = admin_client.get("/api/v1/keys")
+
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+    assert no_slash.status_code == 404 and "/api/v1/keys/" in no_slash.json()["detail"]
