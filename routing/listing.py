@@ -151,16 +151,23 @@ def merge_models(
         deployed = model.get("deployedModels") or model.get("deployed_models")
         if not deployed:
             continue  # not deployed: nothing can call it
-        endpoint_ids = _endpoint_ids(deployed)
-        alias = ""
-        endpoint_id = ""
-        for candidate in endpoint_ids:
-            alias = alias_for_endpoint.get(candidate, "")
-            if alias:
-                endpoint_id = candidate
-                break
+        first = deployed[0] if type(deployed) is list and len(deployed) == 1 else None
+        endpoint = first.get("endpoint") if type(first) is dict else None
+        if type(endpoint) is str and endpoint and endpoint[-1] != "/":
+            # The common shape (one deployment), without the general loop: this runs per custom model.
+            endpoint_id = endpoint[endpoint.rfind("/") + 1 :]
+            alias = alias_for_endpoint.get(endpoint_id, "")
         else:
-            endpoint_id = endpoint_ids[0] if endpoint_ids else ""
+            endpoint_ids = _endpoint_ids(deployed)
+            alias = ""
+            endpoint_id = ""
+            for candidate in endpoint_ids:
+                alias = alias_for_endpoint.get(candidate, "")
+                if alias:
+                    endpoint_id = candidate
+                    break
+            else:
+                endpoint_id = endpoint_ids[0] if endpoint_ids else ""
         model_id = alias or endpoint_id or _last_segment(str(model.get("name", "")))
         if not model_id or model_id in listed:
             continue
