@@ -22,6 +22,7 @@ command gets a fresh client, and the clients of loops that have closed are dropp
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import threading
@@ -188,6 +189,15 @@ def _reset_after_fork() -> None:
     _async_clients.clear()
     _last = (None, None)
     _sync_client = None
+
+
+@atexit.register
+def _abandon_dead_loop_clients() -> None:
+    # Clients of loops that ended without `aclose()` (asyncio.run, test loops) would otherwise log
+    # "Unclosed client session" from aiohttp while the interpreter shuts down.
+    for loop, client in list(_async_clients.items()):
+        if loop.is_closed() or not loop.is_running():
+            _abandon(client)
 
 
 if hasattr(os, "register_at_fork"):
