@@ -292,3 +292,28 @@ async def test_a_cooling_slot_is_still_used_when_nothing_else_is_left(vertex, ro
 
     result = await router.chat(ask())
     assert [(a.region, a.status) for a in result.attempts] == [("us-central1", 200)]
+
+
+async def test_a_slow_stream_reaches_the_caller_chunk_by_chunk_not_buffered(vertex, router_for):
+    router = router_for(make_key(vertex, deployments={"flash": FLASH}))
+    await router.chat(ask())  # a warm token, so the first chunk's time is the stream's own
+    vertex.add_fault(event_delay_ms=120, model=FLASH)
+
+    started = time.perf_counter()
+    stream = await router.chat_stream(ask(stream=True))
+    arrivals = [time.perf_counter() - started async for _ in stream]
+
+    assert len(arrivals) >= 3
+    assert arrivals[-1] - arrivals[0] >= 0.2  # spread over the upstream's pauses
+    assert stream.ttft_ms < (arrivals[-1] * 1000) / 2
+
+
+def test_sync_callers_run_the_router_on_fresh_loops_one_after_another(vertex, router_for):
+    from routing import transport
+
+    router = router_for(make_key(vertex, deployments={"flash": FLASH}))
+    first = transport.run(router.chat(ask()))
+    second = transport.run(router.chat(ask()))  # a new loop: the pooled client must not be reused
+
+    assert first.response["choices"] and second.response["choices"]
+    assert vertex.token_requests() == 1
