@@ -12,10 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncHour, TruncMinute
 from django.utils import timezone
 
-from gateway_admin.models import AuditLog, RequestLog, VertexKey
+from gateway_admin.models import AllowedModel, AuditLog, Deployment, RequestLog, VertexKey
 
 
 @dataclass
@@ -99,16 +98,15 @@ def _key_row(key: VertexKey, stats: dict[int, dict[str, int]], now: datetime) ->
 
 
 def overview_key_rows() -> list[KeyRow]:
-    """Every key, needs-attention first, then warnings, then healthy, then disabled (3 queries)."""
+    """Every key, needs-attention first, then warnings, then healthy, then disabled (4 queries)."""
     now = timezone.now()
-    keys = (
-        VertexKey.objects.select_related("health", "listing")
-        .annotate(
-            deployment_count=Count("deployments", distinct=True),
-            allowed_count=Count("allowed_models", distinct=True),
-        )
-        .order_by("name")
-    )
+    keys = list(VertexKey.objects.select_related("health", "listing").order_by("name"))
+    # Counted apart: two COUNT(DISTINCT) over joined deployments x allowed models multiply rows.
+    deployments = dict(Deployment.objects.order_by().values_list("key_id").annotate(n=Count("id")))
+    allowed = dict(AllowedModel.objects.order_by().values_list("key_id").annotate(n=Count("id")))
+    for k in keys:
+        k.deployment_count = deployments.get(k.pk, 0)  # type: ignore[attr-defined]
+        k.allowed_count = allowed.get(k.pk, 0)  # type: ignore[attr-defined]
     stats = {
         r["key_id"]: r
         for r in RequestLog.objects.filter(created_at__gte=now - timedelta(hours=24), key__isnull=False)
@@ -141,6 +139,7 @@ def overview_totals(rows: list[KeyRow]) -> dict[str, int]:
 # ---------------------------------------------------------------- request log
 
 REQUEST_LOG_PAGE_SIZE = 50
+# window -> (span, bucket unit, bucket size): 12, 24 and 28 bars.
 CHART_WINDOWS = {"1h": (timedelta(hours=1), "minute", 5), "24h": (timedelta(hours=24), "hour", 1),
                  "7d": (timedelta(days=7), "hour", 6)}
 
@@ -209,28 +208,23 @@ def request_log_chart(f: RequestLogFilters) -> Chart:
     """Calls and errors per time bucket over the filter's window, laid out for an inline SVG (1 query)."""
     span, unit, step = CHART_WINDOWS.get(f.window, CHART_WINDOWS["24h"])
     now = timezone.now()
-    start = now - span
-    trunc = TruncMinute if unit == "minute" else TruncHour
-    grouped = (
-        _filtered_requests(f).filter(created_at__gte=start)
-        .annotate(bucket=trunc("created_at"))
-        .values("bucket")
-        .annotate(calls=Count("id"), errors=Count("id", filter=Q(status__gte=400)))
-    )
     bucket_len = timedelta(minutes=step) if unit == "minute" else timedelta(hours=step)
     n = int(span / bucket_len)
-    calls = [0] * n
-    errors = [0] * n
-    for g in grouped:
-        b = g["bucket"]
-        if b is None:
-            continue
-        if timezone.is_naive(b):
-            b = timezone.make_aware(b, timezone.utc)
-        i = int((b - start) / bucket_len)
-        i = min(max(i, 0), n - 1)
-        calls[i] += g["calls"]
-        errors[i] += g["errors"]
+    # Buckets end at the next whole bucket boundary after now, so labels read 10:00, 11:00, ...
+    step_s = bucket_len.total_seconds()
+    end_ts = (int(now.timestamp() // step_s) + 1) * step_s
+    end = datetime.fromtimestamp(end_ts, tz=now.tzinfo)
+    start = end - bucket_len * n
+    # One scan with a conditional count per bucket: portable, and far cheaper on SQLite than
+    # truncating every row's timestamp in a Python function.
+    aggregates: dict[str, Any] = {}
+    for i in range(n):
+        in_bucket = Q(created_at__gte=start + bucket_len * i, created_at__lt=start + bucket_len * (i + 1))
+        aggregates[f"c{i}"] = Count("id", filter=in_bucket)
+        aggregates[f"e{i}"] = Count("id", filter=in_bucket & Q(status__gte=400))
+    counts = _filtered_requests(f).filter(created_at__gte=start).aggregate(**aggregates)
+    calls = [counts[f"c{i}"] for i in range(n)]
+    errors = [counts[f"e{i}"] for i in range(n)]
     width, height, pad_bottom, pad_top = 720, 160, 18, 6
     plot_h = height - pad_bottom - pad_top
     max_calls = max(calls) or 1
@@ -298,6 +292,20 @@ class ModelRow:
     keys: list[tuple[int, str, str]]  # (key id, key name, target)
     description: str = ""
 
+    KEYS_SHOWN = 3
+
+    @property
+    def keys_shown(self) -> list[tuple[int, str, str]]:
+        return self.keys[: self.KEYS_SHOWN]
+
+    @property
+    def keys_more(self) -> int:
+        return max(len(self.keys) - self.KEYS_SHOWN, 0)
+
+    @property
+    def more_names(self) -> str:
+        return ", ".join(name for _, name, _ in self.keys[self.KEYS_SHOWN:])
+
 
 @dataclass
 class KeyListing:
@@ -320,8 +328,11 @@ def _refreshing(listing: Any) -> bool:
 
 
 def models_page(*, key_id: int | None = None, query: str = "") -> tuple[list[KeyListing], list[ModelRow]]:
-    """Every key's merged listing and the list across enabled keys, filtered by `query` (1 query)."""
+    """Every key's merged listing (or only `key_id`'s) and, for all keys, the list across enabled keys,
+    filtered by `query` (1 query)."""
     keys = VertexKey.objects.select_related("listing").order_by("name")
+    if key_id:
+        keys = keys.filter(pk=key_id)
     listings: list[KeyListing] = []
     across: dict[str, ModelRow] = {}
     q = query.strip().lower()
@@ -335,7 +346,7 @@ def models_page(*, key_id: int | None = None, query: str = "") -> tuple[list[Key
             key_id=key.pk, name=key.name, region=key.region, enabled=key.enabled, entries=entries,
             fetched_at=listing.fetched_at if listing else None, stale=bool(listing and listing.stale),
             last_error=listing.last_error if listing else "", refreshing=_refreshing(listing)))
-        if not key.enabled:
+        if not key.enabled or key_id:
             continue
         for e in entries:
             row = across.get(e["id"])
@@ -345,8 +356,6 @@ def models_page(*, key_id: int | None = None, query: str = "") -> tuple[list[Key
             if e.get("source") not in row.sources:
                 row.sources.append(e.get("source", ""))
             row.keys.append((key.pk, key.name, e.get("target") or e["id"]))
-    if key_id:
-        listings = [kl for kl in listings if kl.key_id == key_id]
     return listings, sorted(across.values(), key=lambda r: r.id)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_POST
 
 from gateway_admin.models import VertexKey
@@ -21,6 +21,8 @@ def models_view(request: HttpRequest) -> HttpResponse:
     listings, across = models_page(key_id=key_id, query=query)
     keys = [(kl.key_id, kl.name) for kl in listings] if key_id is None else list(
         VertexKey.objects.order_by("name").values_list("id", "name"))
+    if key_id is not None and not listings:
+        raise Http404("No such key.")
     return render_page(request, "models/models.html", {
         "listings": listings, "across": across, "query": query, "key_id": key_id, "keys": keys,
         "refreshing": any(kl.refreshing for kl in listings),
