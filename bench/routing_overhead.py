@@ -12,14 +12,15 @@ one run measures, for each async transport (httpx's own pool and aiohttp's via h
 Direct and routed calls alternate so that drift on a shared machine hits both alike. Bounded: it
 stops after --budget seconds whatever is left.
 
-Measured on 2 cores shared with other work (load ~5), loopback, uvloop, 1,000 calls, aiohttp transport:
-direct 4.06 ms p50 / 16.0 ms p99, Router.chat 4.23 / 15.5 (added +0.17 ms p50; median of paired
-differences +0.19 ms); time to first chunk: direct 5.30 ms, Router 4.73 ms (within noise); routing's
-own CPU cost, in process: +0.058 ms p50 per call; token requests: 0 per 1,000 calls on a warm key,
-1 for 1,000 calls on a cold key 20 at a time. Transports, 6 alternating rounds: sequential p50
-httpx 10.4 ms vs aiohttp 5.0 ms; 32 in flight: 14.5 vs 2.7 ms of wall time per call, hence aiohttp
-as the default in routing/transport.py. Network numbers move by milliseconds with the machine's
-load; the in-process figure and the paired differences are the stable ones.
+Measured on this 2-core machine shared with other work, loopback, uvloop, aiohttp transport,
+1,000 calls (load ~4): direct 1.03 ms p50 / 6.2 ms p99, Router.chat 1.15 / 7.4 ms: +0.12 ms p50
+added (median of paired differences +0.09 ms); time to first chunk: direct 1.07 ms, Router 1.34 ms
+(+0.27 ms); routing's own CPU cost in process +0.05 ms per call; token requests: 0 per 1,000 calls
+on a warm key, 1 for 1,000 calls on a cold key 20 at a time. Transports, 6 alternating rounds:
+sequential p50 httpx 2.62 ms vs aiohttp 1.65 ms; with 32 in flight 4.67 vs 1.55 ms of wall time
+per call (under load ~7 the gap was 10.4 vs 5.0 and 14.5 vs 2.7), hence aiohttp as the default
+in routing/transport.py. Network numbers move by milliseconds with the machine's load; the
+in-process figure and the paired differences are the stable ones.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ CONTRACT:
 
 The async client keeps httpx's API but runs on aiohttp's connection pool (`httpx_aiohttp`), chosen
 by measurement (bench/routing_overhead.py, emulator on loopback, uvloop, 2 shared cores, alternating
-rounds): sequential p50 per call 5.0 ms on aiohttp vs 10.4 ms on httpx's own pool (httpcore/anyio),
-and with 32 calls in flight 2.7 ms vs 14.5 ms of wall time per call. `configure(backend="httpx")`
+rounds): sequential p50 per call 1.65 ms on aiohttp vs 2.62 ms on httpx's own pool (httpcore over
+anyio), and with 32 calls in flight 1.55 vs 4.67 ms of wall time per call (on a busier machine
+5.0 vs 10.4 and 2.7 vs 14.5). `configure(backend="httpx")`
 keeps httpx's own transport selectable.
 
 Connections belong to an event loop, so the async client is created once per running loop:
