@@ -21,6 +21,8 @@ def test_a_streamed_prompt_shows_text_as_it_arrives_then_route_and_latency(page,
     vertex.add_fault(event_delay_ms=250, model="gemini-2.0-flash")
     login("dave")
     page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    # Pin the seeded key (another test may have added a key that serves the same model).
+    page.get_by_label("Key", exact=True).select_option(label="emulator-us · us-central1")
     page.get_by_label("System prompt").fill("Answer in one sentence.")
     _send(page, "What is Vertex AI?")
     pane = page.locator(".pane").first
@@ -68,6 +70,7 @@ def test_a_429_in_the_first_region_shows_the_failover_in_the_route(page, login, 
     vertex.add_fault(status=429, retry_after=0, region="us-central1", model="gemini-2.5-flash")
     login("dave")
     page.get_by_label("Model", exact=True).select_option("gemini-2.5-flash")
+    page.get_by_label("Key", exact=True).select_option(label="emulator-us · us-central1")
     _send(page, "Hello through another region")
     pane = page.locator(".pane").first
     expect(pane.locator(".pane-state")).to_have_text("done", timeout=30_000)
