@@ -164,7 +164,7 @@
         if (d.ok) {
           testOut.className = "alert ok";
           title.textContent = "Connection works. ";
-          detail.textContent = "Token minted" + (d.token_latency_ms != null ? " in " + Math.round(d.token_latency_ms) + " ms" : "") +
+          detail.textContent = "Token obtained" + (d.token_latency_ms != null ? " in " + Math.round(d.token_latency_ms) + " ms" : "") +
             "; List Models answered " + d.list_status + " in " + Math.round(d.list_latency_ms || 0) + " ms with " +
             d.model_count + " custom model" + (d.model_count === 1 ? "" : "s") + ".";
         } else {

@@ -103,21 +103,41 @@ def test_compare_sends_the_same_conversation_to_two_models_side_by_side(page, lo
     screenshot(page, "playground-compare")
 
 
-def test_the_request_log_shows_playground_calls_and_the_chart(page, login, vertex, screenshot):
+def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, login, vertex, screenshot):
+    vertex.add_fault(status=400, model="gemini-2.0-flash")
     login("dave")
     page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
-    _send(page, "Log me")
-    expect(page.locator(".pane-state").first).to_have_text("done", timeout=30_000)
+    _send(page, "This one fails")
+    pane = page.locator(".pane").first
+    expect(pane.locator(".pane-state")).to_have_text("failed", timeout=30_000)
+    error = pane.locator(".msg.error")
+    expect(error).to_contain_text("Error 400")
+    expect(pane.locator(".m-attempts")).to_contain_text("400")
+    screenshot(page, "playground-error")
+    vertex.clear_faults()
+    _send(page, "Now it works")
+    expect(pane.locator(".pane-state")).to_have_text("done", timeout=30_000)
+
     page.get_by_role("link", name="Request log").click()
     table = page.locator("#request-table")
+    # Log rows are written in the background a few milliseconds after the answer: reload until both are in.
+    for _ in range(20):
+        if table.locator("tbody tr").count() >= 2 and "200" in table.locator("tbody tr").first.inner_text():
+            break
+        page.wait_for_timeout(250)
+        page.reload()
     expect(table).to_contain_text("Playground")
     expect(table.locator("tbody tr").first).to_contain_text("200")
+    expect(table.locator("tbody tr").nth(1)).to_contain_text("400")
+    expect(page.locator(".chart svg rect.bar-errors").first).to_be_attached()
     expect(page.locator(".chart svg rect.bar-calls").first).to_be_attached()
+    screenshot(page, "request-log")
     page.get_by_label("Outcome").select_option("error")
     page.get_by_role("button", name="Apply").click()
-    screenshot(page, "request-log-errors")
-    page.get_by_label("Outcome").select_option("")
-    page.get_by_role("button", name="Apply").click()
+    expect(table.locator("tbody tr")).not_to_have_count(0)
+    statuses = [int(t) for t in table.locator("tbody tr td:nth-child(2) .badge").all_text_contents() if t.isdigit()]
+    assert statuses and all(s >= 400 for s in statuses)
     table.locator("tbody tr a").first.click()
     expect(page.get_by_role("heading", name="Call")).to_be_visible()
+    expect(page.locator(".kv")).to_contain_text("400")
     screenshot(page, "request-detail")
