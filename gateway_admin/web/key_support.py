@@ -121,5 +121,56 @@ async def test_connection(key: VertexKey, *, base_url: str | None) -> dict[str, 
     return check.as_dict()
 
 
+def draft_key_config(*, key: VertexKey | None, project_id: str, region: str, project_number: str,
+                     credentials: str, use_adc: bool) -> tuple[routing_config_mod.KeyConfig | None, dict[str, str]]:
+    """A KeyConfig from the form as it stands (not saved), for Test connection before saving.
+
+    Without a pasted credential, an existing key's stored credential is used (decrypted here, never
+    sent to the page). Returns (config, {field: reason}) with config None when a field is bad."""
+    errors: dict[str, str] = {}
+    checks = ((routing_config_mod.validate_project_id, project_id, "project_id"),
+              (routing_config_mod.validate_region, region, "region"))
+    for check, value, name in checks:
+        try:
+            check(value)
+        except routing_config_mod.ConfigError as exc:
+            errors[name] = exc.message
+    if project_number:
+        try:
+            routing_config_mod.validate_project_number(project_number)
+        except routing_config_mod.ConfigError as exc:
+            errors["project_number"] = exc.message
+    stored = None
+    if credentials:
+        identity = credential_identity(credentials)
+        if not identity["ok"]:
+            errors["credentials"] = identity["error"]
+    elif not use_adc:
+        if key is None or key.uses_default_credentials:
+            errors["credentials"] = "Paste or upload the service-account JSON first."
+        else:
+            try:
+                stored = key_config_safe(key)
+            except CredentialDecryptError as exc:
+                errors["credentials"] = str(exc)
+    if errors:
+        return None, errors
+    config = routing_config_mod.KeyConfig(
+        key_id=f"draft-{key.pk}" if key else "draft", name=key.name if key else "draft",
+        project_id=project_id, region=region, project_number=project_number,
+        credentials=credentials or (stored.credentials if stored else ""),
+        credential_fingerprint=stored.credential_fingerprint if stored else "",
+        allowed_token_uris=tuple(settings.ALLOWED_TOKEN_URIS))
+    return config, {}
+
+
+async def test_draft(config: routing_config_mod.KeyConfig, *, base_url: str | None) -> dict[str, Any]:
+    try:
+        check = await asyncio.wait_for(routing_listing.check_key(config, base_url=base_url), timeout=60)
+    except TimeoutError:
+        return {"ok": False, "token_ok": False, "error": "No answer within 60 seconds.", "error_type": "timeout"}
+    return check.as_dict()
+
+
 def key_config_safe(key: VertexKey) -> routing_config_mod.KeyConfig:
     return routing_config.key_config(key)

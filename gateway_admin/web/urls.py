@@ -13,6 +13,7 @@ urlpatterns = [
     path("keys/new/", keys.key_create_view, name="key-create"),
     path("keys/check-credentials/", keys.key_credentials_check_view, name="key-credentials-check"),
     path("keys/preview/", keys.key_preview_view, name="key-preview"),
+    path("keys/test/", keys.key_test_draft_view, name="key-test-draft"),
     path("keys/<int:pk>/", keys.key_edit_view, name="key-edit"),
     path("keys/<int:pk>/delete/", keys.key_delete_view, name="key-delete"),
     path("keys/<int:pk>/test/", keys.key_test_view, name="key-test"),

@@ -157,7 +157,13 @@
       testOut.hidden = false;
       testOut.className = "alert info";
       testOut.textContent = "Minting a token and listing models\u2026";
-      post(testBtn.dataset.url, new FormData()).then(function (r) { return r.json(); }).then(function (d) {
+      const body = new FormData();
+      body.append("key_id", form.dataset.keyId || "");
+      ["project_id", "project_number", "region", "credentials"].forEach(function (name) {
+        body.append(name, form.elements[name].value);
+      });
+      if (useAdc.checked) body.append("use_adc", "on");
+      post(testBtn.dataset.url, body).then(function (r) { return r.json(); }).then(function (d) {
         testOut.replaceChildren();
         const title = document.createElement("strong");
         const detail = document.createElement("div");
@@ -169,7 +175,7 @@
             d.model_count + " custom model" + (d.model_count === 1 ? "" : "s") + ".";
         } else {
           testOut.className = "alert bad";
-          title.textContent = d.token_ok ? "Token minted, but listing models failed. " : "No token could be minted. ";
+          title.textContent = d.fields ? "Fix these first. " : d.token_ok ? "Token minted, but listing models failed. " : "No token could be minted. ";
           detail.textContent = (d.list_status ? "HTTP " + d.list_status + ": " : "") + (d.error || "Unknown error");
           detail.className = "mono";
         }

@@ -7,6 +7,8 @@
   const box = document.getElementById("refresh-progress");
   const text = document.getElementById("refresh-text");
   let timer = null;
+  let pollStarted = 0;
+  const GIVE_UP_MS = 120000;
 
   function showProgress(status) {
     const busy = status.filter(function (s) { return s.refreshing; });
@@ -21,6 +23,12 @@
     text.textContent = "Refreshing " + busy.map(function (s) { return s.name; }).join(", ") + "\u2026";
   }
   function poll() {
+    if (Date.now() - pollStarted > GIVE_UP_MS) {
+      clearInterval(timer);
+      timer = null;
+      text.textContent = "Still refreshing after two minutes: the background worker may be down. The page shows the last good lists.";
+      return;
+    }
     fetch(btn.dataset.statusUrl, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (d) { showProgress(d.status); })
@@ -37,7 +45,7 @@
       .then(function (d) {
         if (d.error) { text.textContent = d.error; button.disabled = false; return; }
         showProgress(d.status);
-        if (!timer) timer = setInterval(poll, 1000);
+        if (!timer) { pollStarted = Date.now(); timer = setInterval(poll, 1000); }
       })
       .catch(function (err) { text.textContent = "Refresh failed: " + err.message; button.disabled = false; });
   }
@@ -46,5 +54,5 @@
   document.querySelectorAll(".refresh-key").forEach(function (b) {
     b.addEventListener("click", function () { refresh(b.dataset.keyId, b); });
   });
-  if (btn.dataset.refreshing) { box.hidden = false; timer = setInterval(poll, 1000); }
+  if (btn.dataset.refreshing) { box.hidden = false; pollStarted = Date.now(); timer = setInterval(poll, 1000); }
 })();

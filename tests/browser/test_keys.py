@@ -48,6 +48,9 @@ def test_an_admin_creates_a_key_with_an_uploaded_service_account_and_deployments
     expect(preview).to_contain_text("Gemini 2.0 Flash")
     expect(preview).to_contain_text("claude-fast")
     expect(preview).to_contain_text("deployment")
+    # Test connection works before saving, with the values in the form.
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#test-result")).to_contain_text("Connection works", timeout=20_000)
     screenshot(page, "key-create-filled")
 
     page.get_by_role("button", name="Create key").click()

@@ -161,3 +161,36 @@ def test_test_connection_shows_the_exact_failure(admin_client, demo_key, vertex)
     result = admin_client.post(reverse("key-test", args=[demo_key.pk])).json()
     assert result["ok"] is False and result["token_ok"] is True
     assert result["list_status"] == 403 and result["error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_before_saving_uses_the_form_values(admin_client, emulator_settings, vertex):
+    result = admin_client.post(reverse("key-test-draft"), {
+        "project_id": "demo-project", "region": "us-central1", "credentials": vertex.service_account_json}).json()
+    assert result["ok"] is True and result["list_status"] == 200
+    assert not VertexKey.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_on_an_edited_key_uses_the_stored_credential(admin_client, demo_key, vertex):
+    result = admin_client.post(reverse("key-test-draft"), {
+        "key_id": demo_key.pk, "project_id": "demo-project", "region": "us-central1", "credentials": ""}).json()
+    assert result["ok"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_test_connection_names_an_unknown_service_account(admin_client, emulator_settings, vertex,
+                                                          service_account_factory):
+    stranger = service_account_factory(name="stranger", token_uri=vertex.token_uri)
+    result = admin_client.post(reverse("key-test-draft"), {
+        "project_id": "demo-project", "region": "us-central1", "credentials": json.dumps(stranger)}).json()
+    assert result["ok"] is False and result["token_ok"] is False
+    assert "account not found" in result["error"]  # what the token endpoint said, word for word
+    assert result["error"]
+    assert stranger["private_key"][40:80] not in json.dumps(result)
+
+
+def test_test_connection_before_saving_names_missing_fields(admin_client):
+    result = admin_client.post(reverse("key-test-draft"), {"project_id": "X", "region": "nowhere"}).json()
+    assert result["ok"] is False
+    assert set(result["fields"]) == {"project_id", "region", "credentials"}

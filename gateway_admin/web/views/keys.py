@@ -204,3 +204,20 @@ def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
     key = _key_with_rows(pk)
     result = run_sync(key_support.test_connection(key, base_url=settings.VERTEX_BASE_URL or None))
     return JsonResponse(result)
+
+
+@admin_required
+@require_POST
+def key_test_draft_view(request: HttpRequest) -> JsonResponse:
+    """Test connection with the form's current values, before saving (the same check as key-test)."""
+    key_id = request.POST.get("key_id") or ""
+    key = _key_with_rows(int(key_id)) if key_id.isdigit() else None
+    raw = (request.POST.get("credentials") or "").strip()
+    config, errors = key_support.draft_key_config(
+        key=key, project_id=request.POST.get("project_id", "").strip(), region=request.POST.get("region", "").strip(),
+        project_number=request.POST.get("project_number", "").strip(), credentials=raw,
+        use_adc=bool(request.POST.get("use_adc")))
+    if config is None:
+        return JsonResponse({"ok": False, "token_ok": False, "fields": errors,
+                             "error": " ".join(f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items())})
+    return JsonResponse(run_sync(key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None)))
