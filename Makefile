@@ -1,7 +1,10 @@
 # Vertex Gateway Admin: `make run` serves the product, `make test` runs the whole suite.
 # Both create .venv on first use and reinstall only when pyproject.toml changes.
 
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that really is 3.11 or 3.12 (a pyenv shim may exist without its version).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	if $$p -c 'import sys, venv, ensurepip; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' >/dev/null 2>&1; \
+	then command -v $$p; break; fi; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
@@ -9,6 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: run test lint check clean
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 with venv is required (apt-get install python3 python3-venv)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
