@@ -51,6 +51,18 @@ _MAX_LENGTHS = {
 _ACCEPTED = set(_FIELDS) | {f"{name}_id" for name in _FOREIGN_KEYS} | {"log_bodies"}
 
 
+def _clean(value: Any) -> Any:
+    """Drop NUL characters: PostgreSQL refuses them in text and jsonb, and one bad row must not
+    cost the whole batch (callers may log whatever a client sent, e.g. a model id)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _values(fields: dict[str, Any]) -> dict[str, Any]:
     """Column values (by attname) for one row; FKs may come as rows, pks or routing's string ids."""
     values: dict[str, Any] = {"created_at": fields.pop("_created_at")}
@@ -65,6 +77,7 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
                 int(pk) if isinstance(pk, str) and pk.isdigit() else pk
             )
             continue
+        value = _clean(value)
         max_length = _MAX_LENGTHS.get(name)
         if max_length and isinstance(value, str) and len(value) > max_length:
             value = value[: max_length - 1] + "…"

@@ -85,12 +85,18 @@ def _apply(job: VideoJob, answer: dict[str, Any]) -> None:
         job.completed_at = timezone.now()
 
 
+def _text(value: Any) -> Any:
+    # PostgreSQL text cannot hold NUL; the prompt was already sent to Vertex as it was.
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 @transaction.atomic
 def video_job_create(
     *, token_id: int | None, user_id: int | None, model: str, key_id: str, region: str, target: str,
     answer: dict[str, Any], prompt: str, seconds: Any, size: Any,
 ) -> VideoJob:
     """Store a started operation (`answer` = Router.video_start's response) and schedule its polling."""
+    prompt, seconds, size = (_text(v) for v in (prompt, seconds, size))
     job = VideoJob(
         id="video_" + secrets.token_hex(16),
         token_id=token_id,

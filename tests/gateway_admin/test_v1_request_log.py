@@ -130,3 +130,12 @@ def test_old_rows_are_pruned_by_the_periodic_task(settings):
     assert request_log_prune_task.apply().get() == 2
     assert sorted(RequestLog.objects.values_list("model", flat=True)) == ["age-1", "age-29"]
     assert request_log_prune(days=0) == 2
+
+
+def test_nul_characters_a_client_sent_do_not_lose_the_row():
+    # PostgreSQL refuses NUL in text and jsonb; the row is kept without them.
+    request_log_write(model="gem\x00ini", status=400, error_message="bad\x00", log_bodies=True,
+                      request_body={"messages": [{"content": "a\x00b"}]})
+    (row,) = rows()
+    assert (row.model, row.error_message) == ("gemini", "bad")
+    assert row.request_body == {"messages": [{"content": "ab"}]}
