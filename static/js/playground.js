@@ -48,6 +48,23 @@
   modelSel.addEventListener("change", syncPaneModels);
   model2Sel.addEventListener("change", syncPaneModels);
   compare.addEventListener("change", function () { $("pg-model2-field").hidden = !compare.checked; resetPanes(); });
+  // Pinning a key: only the models that key serves stay selectable.
+  function filterByKey() {
+    const keyId = $("pg-key").value;
+    [modelSel, model2Sel].forEach(function (sel) {
+      Array.prototype.forEach.call(sel.options, function (opt) {
+        const served = !keyId || (" " + opt.dataset.keys + " ").indexOf(" " + keyId + " ") >= 0;
+        opt.disabled = !served;
+        opt.hidden = !served;
+      });
+      if (sel.selectedOptions[0] && sel.selectedOptions[0].disabled) {
+        const first = Array.prototype.find.call(sel.options, function (o) { return !o.disabled; });
+        if (first) sel.value = first.value;
+      }
+    });
+    syncPaneModels();
+  }
+  $("pg-key").addEventListener("change", filterByKey);
   $("new-chat").addEventListener("click", function () { resetPanes(); input.focus(); });
 
   function addMessage(pane, role, text) {

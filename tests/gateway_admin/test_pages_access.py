@@ -54,3 +54,22 @@ def test_developer_pages_show_no_credential_identity_or_edit_controls(developer_
         assert demo_key.credential_fingerprint not in body, name
         assert reverse("key-edit", args=[demo_key.pk]) not in body, name
         assert reverse("key-create") not in body, name
+
+
+def test_login_goes_through_axes_and_locks_after_repeated_failures(client, admin_user, settings):
+    from tests.fixtures.django_data import PASSWORD
+
+    url = reverse("login")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(url, {"username": admin_user.username, "password": "wrong"})
+        assert response.status_code in (200, 429)
+    locked = client.post(url, {"username": admin_user.username, "password": PASSWORD})
+    assert locked.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_correct_login_lands_on_the_overview(client, admin_user):
+    from tests.fixtures.django_data import PASSWORD
+
+    response = client.post(reverse("login"), {"username": admin_user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == reverse("overview")

@@ -88,6 +88,14 @@ def test_duplicate_and_half_filled_deployment_rows_are_marked(admin_client):
     assert VertexKey.objects.count() == 0
 
 
+def test_saving_shows_availability_warnings(admin_client, service_account_json):
+    response = admin_client.post(reverse("key-create"), _form(
+        region="global", credentials=service_account_json, dep_alias=["haiku"],
+        dep_target=["claude-3-5-haiku@20241022"], dep_region=[""]), follow=True)
+    assert response.status_code == 200
+    assert "not served in global" in response.content.decode()
+
+
 def test_editing_without_pasting_keeps_the_stored_credential(admin_client, service_account_json):
     admin_client.post(reverse("key-create"), _form(credentials=service_account_json))
     key = VertexKey.objects.get(name="prod-eu")
@@ -142,6 +150,13 @@ def test_the_preview_merges_rows_and_warns_about_availability(admin_client):
     assert response.status_code == 200
     assert "fast" in html and "extra-model" in html and "src-allowed" in html
     assert "opus" not in html.split('id="preview-list"')[1]  # allowedModels filters it out
+    global_haiku = admin_client.post(reverse("key-preview"), {
+        "region": "global", "dep_alias": ["haiku"], "dep_target": ["claude-3-5-haiku@20241022"], "dep_region": [""]})
+    assert "not served in global" in global_haiku.content.decode()
+    overridden = admin_client.post(reverse("key-preview"), {
+        "region": "global", "dep_alias": ["haiku"], "dep_target": ["claude-3-5-haiku@20241022"],
+        "dep_region": ["us-east5"]})
+    assert "not served" not in overridden.content.decode()
     bad = admin_client.post(reverse("key-preview"), {"region": "global", "dep_alias": ["x"],
                                                      "dep_target": ["???"], "dep_region": [""]})
     assert "would be refused" in bad.content.decode()

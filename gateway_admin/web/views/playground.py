@@ -39,8 +39,8 @@ def playground_view(request: HttpRequest) -> HttpResponse:
     # Deployments first (what admins configured on purpose), then allowed, then custom endpoints.
     rank = {"deployment": 0, "allowed": 1, "custom": 2}
     across.sort(key=lambda m: (min((rank.get(s, 3) for s in m.sources), default=3), m.display_name.lower()))
-    models = [{"id": m.id, "display_name": m.display_name, "source": m.sources[0] if m.sources else ""}
-              for m in across]
+    models = [{"id": m.id, "display_name": m.display_name, "source": m.sources[0] if m.sources else "",
+               "key_ids": " ".join(str(k[0]) for k in m.keys)} for m in across]
     return render_page(request, "playground/playground.html", {
         "models": models, "keys": keys,
         "preselect": request.GET.get("model", ""),
