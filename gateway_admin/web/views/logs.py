@@ -60,16 +60,37 @@ def request_log_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 CREDENTIAL_MARKERS = ("credential", "client_email", "private_key", "fingerprint", "auth_")
 
 
+OBJECT_LABELS = {"vertexkey": "Key", "apitoken": "API token", "user": "User", "deployment": "Deployment",
+                 "availabilityoverride": "Availability override"}
+EMPTY = (None, "", [], {})
+
+
+def _show(value: Any) -> str | None:
+    """A change value as a person reads it: mappings as "a → b", lists comma-separated."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} → {_show(v)}" for k, v in value.items()) or "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_show(v)) for v in value) or "(none)"
+    return str(value) if value != "" else "(empty)"
+
+
 def _changes(changes: Any, *, hide_credentials: bool) -> list[tuple[str, Any, Any]]:
-    """(field, old, new) rows; credential details are shown to admins only."""
+    """(field, old, new) rows; credential details are shown to admins only. Fields that start out
+    empty on creation are left out: they say nothing."""
     if not isinstance(changes, dict):
         return []
     out = []
     for field, change in changes.items():
         old, new = (change[0], change[1]) if isinstance(change, list | tuple) and len(change) == 2 else (None, change)
+        if old is None and new in EMPTY:
+            continue
         if hide_credentials and any(m in field.lower() for m in CREDENTIAL_MARKERS):
             old, new = ("(hidden)" if old is not None else None), "(changed; visible to admins)"
-        out.append((field, old, new))
+        out.append((field.replace("_", " "), _show(old), _show(new)))
     return out
 
 
@@ -82,6 +103,7 @@ def audit_log_view(request: HttpRequest) -> HttpResponse:
     params.pop("before", None)
     hide = not is_admin(request.user)
     return render_page(request, "logs/audit_log.html", {
-        "rows": [(r, _changes(r.changes, hide_credentials=hide)) for r in rows], "older": older, "object_type": object_type, "actor": actor,
-        "types": audit_object_types(), "query": params.urlencode(),
+        "rows": [(r, OBJECT_LABELS.get(r.object_type, r.object_type), _changes(r.changes, hide_credentials=hide))
+                 for r in rows], "older": older, "object_type": object_type, "actor": actor,
+        "types": [(t, OBJECT_LABELS.get(t, t)) for t in audit_object_types()], "query": params.urlencode(),
     }, nav="audit-log", title="Audit log")
