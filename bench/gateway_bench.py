@@ -104,6 +104,7 @@ class Stats:
     ttfb: list[float] = field(default_factory=list)
     errors: int = 0
     wall: float = 0.0
+    cpu: float = 0.0  # CPU seconds the measured server processes spent on this phase
     samples: list[str] = field(default_factory=list)
 
     def pct(self, values: list[float], q: float) -> float:
@@ -119,8 +120,9 @@ class Stats:
 
 class Runner:
     def __init__(self, session: aiohttp.ClientSession, *, gateway: str, emulator: str, api_token: str,
-                 vertex_token: str) -> None:
+                 vertex_token: str, gateway_pids: list[int], emulator_pids: list[int]) -> None:
         self.session = session
+        self.pids = {"gateway": gateway_pids, "direct": emulator_pids}
         self.chat_url = gateway + "/v1/chat/completions"
         base = f"{emulator}/v1/projects/{PROJECT}/locations/{REGION}/publishers/google/models/{MODEL}"
         self.direct_url = base + ":generateContent"
@@ -179,9 +181,11 @@ class Runner:
                     return
                 await self.one(kind, stats)
 
-        started = time.perf_counter()
+        pids = self.pids[kind.split("-")[0]]
+        started, cpu_before = time.perf_counter(), cpu_seconds(pids)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         stats.wall += time.perf_counter() - started
+        stats.cpu += cpu_seconds(pids) - cpu_before
         return stats
 
     async def interleaved(self, kinds: list[str], *, requests: int, blocks: int, deadline: float) -> dict[str, Stats]:
@@ -194,8 +198,26 @@ class Runner:
         return stats
 
 
+def fresh_postgres(database_url: str) -> None:
+    """Drop and re-create the benchmark's PostgreSQL database (its name must start with h_ or bench)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if not name.startswith(("h_", "bench")):
+        raise SystemExit(f"refusing to drop database {name!r}: use a name starting with h_ or bench")
+    admin_url = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def setup_product(env: dict[str, str], sa_path: Path) -> str:
     """Migrate a fresh database and create the demo key and an API token; returns the raw token."""
+    if env["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
+        fresh_postgres(env["DATABASE_URL"])
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     script = f"""
 from pathlib import Path
@@ -241,20 +263,40 @@ async def token_count(session: aiohttp.ClientSession, emulator: str) -> int:
         return int((await response.json())["minted"])
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User+system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in out]
+
+
 def row(stats: Stats) -> str:
     ttfb = (f"{stats.pct(stats.ttfb, 0.5):7.2f} {stats.pct(stats.ttfb, 0.99):7.2f}" if stats.ttfb
             else f"{'-':>7} {'-':>7}")
+    cpu = stats.cpu / len(stats.latencies) * 1000 if stats.latencies else float("nan")
     return (f"{stats.name:<24} {len(stats.latencies):>6} {stats.errors:>6} {stats.rps:>9.0f} "
-            f"{stats.pct(stats.latencies, 0.5):7.2f} {stats.pct(stats.latencies, 0.99):7.2f} {ttfb}")
+            f"{stats.pct(stats.latencies, 0.5):7.2f} {stats.pct(stats.latencies, 0.99):7.2f} {ttfb} {cpu:8.2f}")
 
 
-async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_token: str, sa: dict) -> int:
+async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_token: str, sa: dict,
+                  gateway_pids: list[int], emulator_pids: list[int]) -> int:
     deadline = time.monotonic() + args.budget
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
         await wait_ready(session, gateway, api_token)
         runner = Runner(session, gateway=gateway, emulator=emulator, api_token=api_token,
-                        vertex_token=await asyncio.to_thread(vertex_token, sa))
+                        vertex_token=await asyncio.to_thread(vertex_token, sa),
+                        gateway_pids=gateway_pids or worker_pids(args.server_pid), emulator_pids=emulator_pids)
         tokens_before = await token_count(session, emulator)
         kinds = ["direct", "gateway", "direct-stream", "gateway-stream"]
         # Warm-up: connections, the router and token caches of both workers, CPU caches.
@@ -269,7 +311,7 @@ async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_tok
 
     by_name = {s.name: s for s in results}
     print(f"\n{'phase':<24} {'ok':>6} {'errors':>6} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
-          f"{'ttfb50':>7} {'ttfb99':>7}")
+          f"{'ttfb50':>7} {'ttfb99':>7} {'cpu ms/req':>8}")
     for stats in results:
         print(row(stats))
     for sample_stats in results:
@@ -302,7 +344,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--budget", type=float, default=240.0, help="stop measuring after this many seconds")
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir; a "
+                        "PostgreSQL URL is dropped and re-created (name must start with h_ or bench)")
     parser.add_argument("--profile", default="", help="py-spy record one worker into this file (.svg flame "
                         "graph, or .txt collapsed stacks); needs `pip install py-spy`")
     args = parser.parse_args()
@@ -337,7 +380,8 @@ def main() -> int:
                   f"database {'SQLite (fresh)' if not args.database_url else args.database_url.split('@')[-1]}")
             if args.profile:
                 profiler = start_profiler(server.pid, args.profile)
-            errors = asyncio.run(measure(args, gateway, emulator, api_token, sa))
+            args.server_pid = server.pid
+            errors = asyncio.run(measure(args, gateway, emulator, api_token, sa, [], [emu.pid]))
         finally:
             if profiler is not None:
                 stop(profiler)
