@@ -78,13 +78,35 @@ def _merged_models() -> list[dict[str, Any]]:
     return list(models_for_v1())
 
 
+_OWNERS = {"anthropic": "anthropic", "mistral": "mistralai"}
+
+
+def _owner(target: str) -> str:
+    """OpenAI's `owned_by`: the publisher of the model behind the id."""
+    if "/" in target:  # partner MaaS: "meta/llama-...", "deepseek-ai/..."
+        return target.split("/", 1)[0]
+    try:
+        from routing.catalog import family_of
+
+        return _OWNERS.get(family_of(target), "google")
+    except Exception:  # a target the catalog does not know: still listable
+        return "vertex-ai"
+
+
 def _model_object(entry: dict[str, Any], created: int) -> dict[str, Any]:
-    return {
-        "id": entry["id"],
-        "object": "model",
-        "created": int(entry.get("created") or created),
-        "owned_by": str(entry.get("owned_by") or "vertex-ai"),
-    }
+    try:
+        when = int(entry.get("created") or created)
+    except (TypeError, ValueError):
+        when = created
+    return {"id": entry["id"], "object": "model", "created": when,
+            "owned_by": _owner(str(entry.get("target") or entry["id"]))}
+
+
+def _target_of(router: Router, alias: str) -> str:
+    try:
+        return router.candidates(alias)[0].target
+    except (RoutingError, IndexError):
+        return alias
 
 
 def load_state(previous: GatewayState | None) -> GatewayState:
@@ -103,7 +125,7 @@ def load_state(previous: GatewayState | None) -> GatewayState:
     listed = {m["id"] for m in models}
     for alias in router.models():
         if alias not in listed:
-            models.append({"id": alias, "object": "model", "created": now, "owned_by": "vertex-ai"})
+            models.append(_model_object({"id": alias, "target": _target_of(router, alias)}, now))
             listed.add(alias)
     return GatewayState(router=router, keys=keys, overrides=overrides, models=models,
                         model_ids=frozenset(listed), loaded_at=time.monotonic())

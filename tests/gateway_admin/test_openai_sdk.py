@@ -141,6 +141,8 @@ def test_it_lists_and_retrieves_models(client, vertex):
     ids = [m.id for m in models.data]
     assert {GEMINI, CLAUDE, "claude-3-5-haiku", "text-embedding-005"} <= set(ids)
     assert all(m.object == "model" and m.owned_by and isinstance(m.created, int) for m in models.data)
+    owners = {m.id: m.owned_by for m in models.data}
+    assert (owners[GEMINI], owners[CLAUDE]) == ("google", "anthropic")
     assert client.models.retrieve(GEMINI).id == GEMINI
 
 
