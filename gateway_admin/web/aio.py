@@ -15,6 +15,9 @@ import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
 T = TypeVar("T")
 _lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None
@@ -44,9 +47,23 @@ def _close_loop_clients() -> None:
     loop.call_soon_threadsafe(loop.stop)
 
 
+async def _release_db() -> None:
+    # ORM calls made from the loop run in asgiref's thread-sensitive worker thread, where no request
+    # ends to close the connection; end it here as a request would (CONN_MAX_AGE applies).
+    with contextlib.suppress(Exception):
+        await sync_to_async(close_old_connections, thread_sensitive=True)()
+
+
 def run_sync(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
     """Run a coroutine on the background loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, _background_loop()).result(timeout)
+
+    async def run() -> T:
+        try:
+            return await coro
+        finally:
+            await _release_db()
+
+    return asyncio.run_coroutine_threadsafe(run(), _background_loop()).result(timeout)
 
 
 def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
@@ -60,6 +77,7 @@ def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
         except BaseException as exc:  # handed to the consumer, which re-raises it
             out.put(exc)
         finally:
+            await _release_db()
             out.put(_DONE)
 
     future = asyncio.run_coroutine_threadsafe(pump(), _background_loop())
