@@ -243,3 +243,5 @@ def test_an_unknown_api_path_is_a_json_404_that_suggests_the_slash(admin_client:
 
     assert missing.status_code == 404 and missing.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
     assert no_slash.status_code == 404 and "/api/v1/keys/" in no_slash.json()["detail"]
+    posted = Client(enforce_csrf_checks=True).post("/api/v1/keys/-1/models/refresh/")
+    assert posted.status_code == 404 and posted.headers["Content-Type"] == "application/json"
