@@ -22,6 +22,7 @@ from gateway_admin.models import (
     ModelListing,
     RequestLog,
     VertexKey,
+    VideoJob,
 )
 from gateway_admin.permissions import is_admin
 from gateway_admin.services.errors import ServiceValidationError
@@ -369,3 +370,12 @@ class ModelListingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(KeyHealth)
 class KeyHealthAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["key", "checked_at", "token_ok", "list_status", "last_error_at"]
+
+
+@admin.register(VideoJob)
+class VideoJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "created_at", "model", "status", "progress", "region", "user"]
+    list_filter = ["status"]
+    search_fields = ["id", "model"]
+    # The video bytes are not shown in the admin (they can be megabytes).
+    exclude = ["content"]
