@@ -1,5 +1,7 @@
 """One background event loop for sync (WSGI) views that must run routing's async code.
 
+Only for WSGI: under ASGI, views stream async iterators or are async themselves.
+
 Under WSGI there is no running loop; `asyncio.run` per request would create a loop, and so a new
 pooled HTTP client, for every call. Instead, one daemon thread runs a loop for the life of the
 process; sync views hand coroutines to it. Under ASGI the views stream async iterators directly.
@@ -12,7 +14,7 @@ import atexit
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
@@ -52,18 +54,6 @@ async def _release_db() -> None:
     # ends to close the connection; end it here as a request would (CONN_MAX_AGE applies).
     with contextlib.suppress(Exception):
         await sync_to_async(close_old_connections, thread_sensitive=True)()
-
-
-def run_sync(coro: Coroutine[Any, Any, T], *, timeout: float | None = None) -> T:
-    """Run a coroutine on the background loop and wait for its result."""
-
-    async def run() -> T:
-        try:
-            return await coro
-        finally:
-            await _release_db()
-
-    return asyncio.run_coroutine_threadsafe(run(), _background_loop()).result(timeout)
 
 
 def iterate_sync(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:

@@ -107,18 +107,12 @@ def merged_preview(*, key: VertexKey | None, project_id: str, region: str, deplo
                        for s in ("custom", "deployment", "allowed")}}
 
 
-async def test_connection(key: VertexKey, *, base_url: str | None) -> dict[str, Any]:
-    """Token + List Models through routing.listing.check_key, as live traffic would."""
+def saved_key_config(key: VertexKey) -> tuple[routing_config_mod.KeyConfig | None, dict[str, str]]:
+    """The saved key's KeyConfig (credential decrypted), or why it cannot be built."""
     try:
-        config = key_config_safe(key)
+        return key_config_safe(key), {}
     except CredentialDecryptError as exc:
-        return {"ok": False, "token_ok": False, "error": str(exc), "error_type": "configuration_error"}
-    try:
-        check = await asyncio.wait_for(routing_listing.check_key(config, base_url=base_url), timeout=60)
-    except TimeoutError:
-        return {"ok": False, "token_ok": False, "error": "No answer within 60 seconds.",
-                "error_type": "timeout"}
-    return check.as_dict()
+        return None, {"credentials": str(exc)}
 
 
 def draft_key_config(*, key: VertexKey | None, project_id: str, region: str, project_number: str,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -15,10 +17,9 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
-from gateway_admin.permissions import admin_required
+from gateway_admin.permissions import admin_required, is_admin
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
-from gateway_admin.web.aio import run_sync
 from gateway_admin.web.forms import (
     AllowedRow,
     DeploymentRow,
@@ -197,27 +198,50 @@ def key_preview_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(html)
 
 
-@admin_required
+# Test connection waits on Vertex for up to a minute, so these two views are async: under ASGI they
+# wait on the event loop instead of holding the one thread that runs Django's sync code.
+
+
+async def _admin_or_refusal(request: HttpRequest) -> JsonResponse | None:
+    user = await request.auser()
+    if not user.is_authenticated:
+        return JsonResponse({"error": "Sign in first."}, status=401)
+    if not await sync_to_async(is_admin)(user):
+        raise PermissionDenied("Your role does not allow this page.")
+    return None
+
+
 @require_POST
-def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
+async def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Test connection: mint a token and list models through the same code as live traffic."""
-    key = _key_with_rows(pk)
-    result = run_sync(key_support.test_connection(key, base_url=settings.VERTEX_BASE_URL or None))
-    return JsonResponse(result)
+    refusal = await _admin_or_refusal(request)
+    if refusal is not None:
+        return refusal
+    key = await sync_to_async(_key_with_rows)(pk)
+    config, errors = await sync_to_async(key_support.saved_key_config)(key)
+    if config is None:
+        return JsonResponse({"ok": False, "token_ok": False, "error": errors["credentials"],
+                             "error_type": "configuration_error"})
+    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
 
 
-@admin_required
-@require_POST
-def key_test_draft_view(request: HttpRequest) -> JsonResponse:
-    """Test connection with the form's current values, before saving (the same check as key-test)."""
+def _draft_config(request: HttpRequest) -> tuple[Any, dict[str, str]]:
     key_id = request.POST.get("key_id") or ""
     key = _key_with_rows(int(key_id)) if key_id.isdigit() else None
-    raw = (request.POST.get("credentials") or "").strip()
-    config, errors = key_support.draft_key_config(
+    return key_support.draft_key_config(
         key=key, project_id=request.POST.get("project_id", "").strip(), region=request.POST.get("region", "").strip(),
-        project_number=request.POST.get("project_number", "").strip(), credentials=raw,
-        use_adc=bool(request.POST.get("use_adc")))
+        project_number=request.POST.get("project_number", "").strip(),
+        credentials=(request.POST.get("credentials") or "").strip(), use_adc=bool(request.POST.get("use_adc")))
+
+
+@require_POST
+async def key_test_draft_view(request: HttpRequest) -> JsonResponse:
+    """Test connection with the form's current values, before saving (the same check as key-test)."""
+    refusal = await _admin_or_refusal(request)
+    if refusal is not None:
+        return refusal
+    config, errors = await sync_to_async(_draft_config)(request)
     if config is None:
         return JsonResponse({"ok": False, "token_ok": False, "fields": errors,
                              "error": " ".join(f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items())})
-    return JsonResponse(run_sync(key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None)))
+    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
