@@ -24,7 +24,7 @@ def test_a_developer_creates_a_token_sees_it_once_uses_it_and_revokes_it(page, l
     answer = httpx.get(app_server.url("/v1/models"), headers={"Authorization": f"Bearer {raw}"}, timeout=10)
     assert answer.status_code == 200
 
-    page.reload()
+    page.get_by_role("link", name="Done, I have copied it").click()
     expect(page.locator("#new-token-value")).to_have_count(0)
     assert raw not in page.content()
     row = page.locator("#tokens-table tr", has_text="laptop")

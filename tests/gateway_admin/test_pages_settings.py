@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 
 def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user):
     response = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash, x"})
-    assert response.status_code == 302
-    first = developer_client.get(reverse("settings")).content.decode()
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    first = response.content.decode()
     token = ApiToken.objects.get(name="ci")
     raw = first.split('id="new-token-value">')[1].split("<")[0]
     assert raw.startswith(token.prefix)
@@ -24,6 +25,7 @@ def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, develo
     assert token.model_scopes == ["gemini-2.0-flash", "x"] and token.user == developer_user
     second = developer_client.get(reverse("settings")).content.decode()
     assert raw not in second and token.prefix in second
+    assert raw not in str(dict(developer_client.session))  # never parked in the session either
 
 
 def test_token_errors_are_shown_beside_the_field(developer_client):

@@ -133,3 +133,25 @@ def test_a_failing_poll_marks_the_video_failed(client, vertex, fast_polls):
     done = wait_for(client, video.id)
     assert done.status == "failed"
     assert done.error.code and done.error.message
+
+
+def test_a_video_survives_a_broker_outage_and_is_picked_up_again(client, vertex, fast_polls, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gateway_admin.services import videos
+
+    real_schedule = videos.video_poll_schedule
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(videos, "video_poll_schedule", broker_down)
+    video = client.videos.create(model="veo-2", prompt="a kite")  # still answers: the job is stored
+    assert video.status == "queued"
+    monkeypatch.setattr(videos, "video_poll_schedule", real_schedule)
+    assert not vertex.requests(":fetchPredictOperation")
+    # Its owner looks at it later: the stalled job is handed to Celery again (not polled in the request).
+    VideoJob.objects.filter(pk=video.id).update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert wait_for(client, video.id).status == "completed"

@@ -23,7 +23,6 @@ from gateway_admin.web.forms import ApiTokenForm, UserCreateForm, UserRoleForm
 from .base import render_page
 
 User = get_user_model()
-NEW_TOKEN_SESSION_KEY = "new_api_token"
 
 
 def _users() -> list[dict[str, Any]]:
@@ -40,7 +39,8 @@ def _users() -> list[dict[str, Any]]:
 
 
 def _page(request: HttpRequest, *, token_form: ApiTokenForm | None = None,
-          user_form: UserCreateForm | None = None, status: int = 200) -> HttpResponse:
+          user_form: UserCreateForm | None = None, new_token: dict[str, str] | None = None,
+          status: int = 200) -> HttpResponse:
     admin = is_admin(request.user)
     tokens = ApiToken.objects.select_related("user").order_by("-created_at")
     if not admin:
@@ -51,8 +51,8 @@ def _page(request: HttpRequest, *, token_form: ApiTokenForm | None = None,
         "user_form": user_form or UserCreateForm(initial={"role": "developer"}),
         "users": _users() if admin else [],
         "role_choices": UserRoleForm.base_fields["role"].choices,
-        # The raw token is shown on the one page view right after creation, then forgotten.
-        "new_token": request.session.pop(NEW_TOKEN_SESSION_KEY, None),
+        # The raw token is in this one response only: never stored, not even in the session.
+        "new_token": new_token,
         "now": timezone.now(),
     }, nav="settings", title="Settings", status=status)
 
@@ -83,8 +83,9 @@ def token_create_view(request: HttpRequest) -> HttpResponse:
     except ServiceValidationError as exc:
         _copy_errors(form, exc.errors)
         return _page(request, token_form=form, status=400)
-    request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "raw": raw}
-    return redirect("settings")
+    response = _page(request, new_token={"name": token.name, "raw": raw}, status=201)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @developer_required
