@@ -258,3 +258,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 # Gateway: request-log rows older than REQUEST_LOG_RETENTION_DAYS are pruned daily.
 CELERY_BEAT_SCHEDULE["request-log-prune"] = {"task": "gateway_admin.request_log_prune", "schedule": 86400.0}
+# Gateway (/v1): how long a process trusts its cached API tokens and key configuration, and how
+# often a Celery task polls a Veo operation (and for how long at most).
+GATEWAY_TOKEN_CACHE_SECONDS = env.float("GATEWAY_TOKEN_CACHE_SECONDS", default=10.0)
+GATEWAY_CONFIG_CACHE_SECONDS = env.float("GATEWAY_CONFIG_CACHE_SECONDS", default=5.0)
+VIDEO_POLL_INTERVAL_SECONDS = env.float("VIDEO_POLL_INTERVAL_SECONDS", default=5.0)
+VIDEO_POLL_TIMEOUT_SECONDS = env.float("VIDEO_POLL_TIMEOUT_SECONDS", default=1800.0)

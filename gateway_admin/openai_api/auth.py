@@ -48,7 +48,7 @@ _inflight: dict[str, asyncio.Future[TokenInfo | None]] = {}
 
 
 def cache_seconds() -> float:
-    return float(getattr(settings, "GATEWAY_TOKEN_CACHE_SECONDS", 10.0))
+    return float(settings.GATEWAY_TOKEN_CACHE_SECONDS)
 
 
 def clear_cache() -> None:

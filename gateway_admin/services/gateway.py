@@ -69,7 +69,7 @@ _refreshing: asyncio.Task[GatewayState] | None = None
 
 
 def cache_seconds() -> float:
-    return float(getattr(settings, "GATEWAY_CONFIG_CACHE_SECONDS", 5.0))
+    return float(settings.GATEWAY_CONFIG_CACHE_SECONDS)
 
 
 def _merged_models() -> list[dict[str, Any]]:

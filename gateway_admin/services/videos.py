@@ -32,11 +32,11 @@ STATUSES = {s.value for s in VideoJob.Status}
 
 
 def poll_interval() -> float:
-    return float(getattr(settings, "VIDEO_POLL_INTERVAL_SECONDS", 5.0))
+    return float(settings.VIDEO_POLL_INTERVAL_SECONDS)
 
 
 def poll_timeout() -> float:
-    return float(getattr(settings, "VIDEO_POLL_TIMEOUT_SECONDS", 1800.0))
+    return float(settings.VIDEO_POLL_TIMEOUT_SECONDS)
 
 
 def video_object(job: VideoJob) -> dict[str, Any]:
@@ -114,8 +114,32 @@ def video_job_create(
     job.save()
     if not job.finished:
         job_id = job.id
-        transaction.on_commit(lambda: video_poll_schedule(job_id, poll_interval()))
+        transaction.on_commit(lambda: video_poll_schedule_safely(job_id, poll_interval()))
     return job
+
+
+def video_poll_schedule_safely(job_id: str, delay: float) -> bool:
+    """Schedule a poll; a broker outage is logged, not raised (the job stays and is picked up again
+    by `video_job_revive` when its owner looks at it)."""
+    try:
+        video_poll_schedule(job_id, delay)
+    except Exception:
+        logger.exception("could not schedule polling of video job %s", job_id)
+        return False
+    return True
+
+
+def video_job_stalled(job: VideoJob) -> bool:
+    """Not finished and not touched by a poll for far longer than the poll interval."""
+    quiet = max(60.0, 5 * poll_interval())
+    return not job.finished and (timezone.now() - job.updated_at).total_seconds() > quiet
+
+
+def video_job_revive(job: VideoJob) -> None:
+    """Schedule polling again for a stalled job (a lost task, a broker that was down). The request
+    only enqueues: the poll itself still happens in Celery."""
+    if video_job_stalled(job) and video_poll_schedule_safely(job.id, 0):
+        VideoJob.objects.filter(pk=job.pk).update(updated_at=timezone.now())
 
 
 def video_job_get(*, video_id: str, user_id: int) -> VideoJob | None:
@@ -154,13 +178,14 @@ def video_job_expired(job: VideoJob) -> bool:
     return timezone.now() - job.created_at > timedelta(seconds=poll_timeout())
 
 
-def video_poll_schedule(job_id: str, delay: float, *, failures: int = 0) -> None:
+def video_poll_schedule(job_id: str, delay: float, *, failures: int = 0, queue: str | None = None) -> None:
     """Poll `job_id` again in `delay` seconds: a Celery countdown, or a timer in eager mode."""
     from gateway_admin.celery import app
     from gateway_admin.tasks.gateway import video_poll_task
 
     if not app.conf.task_always_eager:
-        video_poll_task.apply_async((job_id, failures), countdown=delay)
+        options = {"queue": queue} if queue else {}
+        video_poll_task.apply_async((job_id, failures), countdown=delay, **options)
         return
 
     def run() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -36,15 +37,17 @@ def request_log_prune_task() -> int:
     return deleted
 
 
-@shared_task(name="gateway_admin.video_poll", ignore_result=True)
-def video_poll_task(job_id: str, failures: int = 0) -> str | None:
+@shared_task(bind=True, name="gateway_admin.video_poll", ignore_result=True)
+def video_poll_task(self: Any, job_id: str, failures: int = 0) -> str | None:
     """Poll one Veo operation; schedule the next poll until it is done, failed or too old."""
+    # The next poll goes to the queue this one came from (a deployment may route video polls).
+    queue = (self.request.delivery_info or {}).get("routing_key") or None
     try:
         job = video_job_poll(job_id=job_id)
     except RoutingError as exc:
         if exc.retryable and failures + 1 < MAX_POLL_FAILURES:
             delay = max(poll_interval(), float(exc.retry_after or 0)) * 2 ** failures
-            video_poll_schedule(job_id, delay, failures=failures + 1)
+            video_poll_schedule(job_id, delay, failures=failures + 1, queue=queue)
             return "retrying"
         video_job_fail(job_id=job_id, code=exc.error_type, message=exc.user_message)
         return "failed"
@@ -55,6 +58,6 @@ def video_poll_task(job_id: str, failures: int = 0) -> str | None:
             video_job_fail(job_id=job_id, code="timeout",
                            message="Vertex did not finish this video in time; start it again.")
             return "failed"
-        video_poll_schedule(job_id, poll_interval())
+        video_poll_schedule(job_id, poll_interval(), queue=queue)
     return job.status
 

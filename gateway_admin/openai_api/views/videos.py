@@ -10,7 +10,13 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from gateway_admin.services.gateway import aresolve_model, default_model
-from gateway_admin.services.videos import video_job_create, video_job_get, video_object
+from gateway_admin.services.videos import (
+    video_job_create,
+    video_job_get,
+    video_job_revive,
+    video_job_stalled,
+    video_object,
+)
 
 from ..db import run_db
 from ..errors import ApiError, invalid_request, not_found
@@ -59,7 +65,10 @@ async def _job(call: Call, video_id: str):  # type: ignore[no-untyped-def]
 
 @v1_endpoint("videos", methods=("GET",))
 async def video_detail(request: HttpRequest, call: Call, video_id: str) -> HttpResponseBase:
-    return answer(video_object(await _job(call, video_id)))
+    job = await _job(call, video_id)
+    if video_job_stalled(job):
+        await run_db(video_job_revive, job)
+    return answer(video_object(job))
 
 
 @v1_endpoint("videos", methods=("GET",))
