@@ -16,6 +16,7 @@ and credentials are replaced, whatever the adapter put in them. One request-log 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import re
@@ -31,6 +32,8 @@ from routing.errors import RoutingError
 logger = logging.getLogger(__name__)
 
 REDACTED = "[redacted]"
+# nginx's "client closed request": the caller stopped reading before the answer ended.
+CLIENT_CLOSED = 499
 MAX_RAW_CHUNKS = 200
 SECRET_KEYS = {
     "authorization", "proxy-authorization", "x-goog-api-key", "api-key", "x-api-key", "cookie", "set-cookie",
@@ -195,6 +198,12 @@ async def _stream(router: Any, request: dict[str, Any], pinned: str | None, star
         event = _error_event(exc, request, started, user_id, route_from=rs, partial="".join(text_parts))
         yield event
         return
+    except (asyncio.CancelledError, GeneratorExit):
+        # The browser went away or pressed Stop: the call still happened and is logged as such.
+        _log(user_id=user_id, request=request, route=_route(rs), status=CLIENT_CLOSED, attempts=_attempts(rs.attempts),
+             latency_ms=(time.perf_counter() - started) * 1000, ttft_ms=ttft_ms, usage=getattr(rs, "usage", None),
+             error_type="client_closed_request", error_message="The caller stopped the answer before it ended.")
+        raise
     finally:
         aclose = getattr(rs, "aclose", None)
         if aclose is not None:

@@ -9,6 +9,8 @@
   const panesBox = $("panes"), input = $("pg-input"), sendBtn = $("pg-send");
   let panes = [];
   let busy = 0;
+  let aborter = null;
+  const stopBtn = $("pg-stop");
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -148,7 +150,7 @@
     let finished = false;
     try {
       const resp = await fetch(root.dataset.sendUrl, {
-        method: "POST", credentials: "same-origin",
+        method: "POST", credentials: "same-origin", signal: aborter ? aborter.signal : undefined,
         headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
         body: JSON.stringify(body),
       });
@@ -192,6 +194,14 @@
       }
       if (!finished) throw new Error("The answer stopped before it was complete.");
     } catch (err) {
+      if (err.name === "AbortError") {
+        // Stopped by the user: keep what arrived, as the answer of this turn.
+        if (answer) pane.history.push({ role: "assistant", content: answer });
+        else pane.history.pop();
+        if (!answer) text.textContent = "(stopped before the first word)";
+        setState(pane, "stopped", "warn");
+        return;
+      }
       bubble.classList.remove("assistant");
       bubble.classList.add("error");
       bubble.querySelector(".who").textContent = "Error";
@@ -213,10 +223,15 @@
     input.value = "";
     busy = panes.length;
     sendBtn.disabled = true;
+    aborter = new AbortController();
+    stopBtn.hidden = false;
     await Promise.all(panes.map(function (p) { return sendTo(p).finally(function () { busy -= 1; }); }));
+    aborter = null;
+    stopBtn.hidden = true;
     sendBtn.disabled = false;
     input.focus();
   });
+  stopBtn.addEventListener("click", function () { if (aborter) aborter.abort(); });
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("composer").requestSubmit(); }
   });

@@ -141,3 +141,30 @@ def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, log
     expect(page.get_by_role("heading", name="Call")).to_be_visible()
     expect(page.locator(".kv")).to_contain_text("400")
     screenshot(page, "request-detail")
+
+
+def test_stop_ends_a_slow_answer_keeps_what_arrived_and_logs_it(page, login, vertex, screenshot):
+    vertex.add_fault(event_delay_ms=600, model="gemini-2.0-flash")
+    login("dave")
+    page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    page.get_by_label("Key", exact=True).select_option(label="emulator-us · us-central1")
+    _send(page, "Tell me a long story")
+    pane = page.locator(".pane").first
+    answer = pane.locator(".msg.assistant .body").last
+    expect(answer).not_to_have_text("", timeout=15_000)
+    page.get_by_role("button", name="Stop").click()
+    expect(pane.locator(".pane-state")).to_have_text("stopped")
+    kept = answer.text_content()
+    assert kept
+    page.wait_for_timeout(1500)
+    assert answer.text_content() == kept  # nothing more arrives after Stop
+    expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+    page.get_by_role("link", name="Request log").click()
+    table = page.locator("#request-table")
+    for _ in range(20):
+        if "499" in table.inner_text():
+            break
+        page.wait_for_timeout(250)
+        page.reload()
+    expect(table.locator("tbody tr").first).to_contain_text("499")
+    expect(table.locator("tbody tr").first).to_contain_text("stopped the answer")
