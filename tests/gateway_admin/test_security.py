@@ -182,6 +182,26 @@ def test_pages_and_api_answers_carry_security_headers(client: Client, path: str)
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+def test_the_csp_nonce_is_a_real_nonce_or_absent_never_a_placeholder(client: Client) -> None:
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+    from django.template import engines
+    from django.test import RequestFactory
+
+    template = engines["django"].from_string('<script nonce="{{ request.csp_nonce }}">1</script>')
+
+    def view(request: Any) -> HttpResponse:
+        return HttpResponse(template.render({}, request))
+
+    request = RequestFactory().get("/")
+    response = CSPMiddleware(view)(request)
+    nonce = re.search(r'nonce="([^"]+)"', response.content.decode()).group(1)
+
+    assert f"'nonce-{nonce}'" in response.headers["Content-Security-Policy"]
+    for page in ("/login/", "/api/docs/"):
+        assert "'nonce'" not in client.get(page).headers["Content-Security-Policy"]
+
+
 def test_the_api_docs_page_works_offline(client: Client) -> None:
     page = client.get("/api/docs/")
 
