@@ -240,6 +240,11 @@ def key_update(
     if not isinstance(config, Mapping):
         raise ServiceValidationError({CONFIG: ["Must be a JSON object (the seed's vertex_key_config)."]})
     merged: dict[str, Any] = {**key_config_dict(key), **config} if partial else dict(config)
+    if partial and "deployments" in config and REGIONS_FIELD not in config and isinstance(config["deployments"], Mapping):
+        # New deployments without new overrides: keep the overrides of the aliases that remain.
+        merged[REGIONS_FIELD] = {
+            alias: region for alias, region in merged[REGIONS_FIELD].items() if alias in config["deployments"]
+        }
     replace_credentials = CREDENTIALS in config
     new_name = key.name if name is None else name
     parsed = key_validate(

@@ -245,3 +245,17 @@ def test_an_unknown_api_path_is_a_json_404_that_suggests_the_slash(admin_client:
     assert no_slash.status_code == 404 and "/api/v1/keys/" in no_slash.json()["detail"]
     posted = Client(enforce_csrf_checks=True).post("/api/v1/keys/-1/models/refresh/")
     assert posted.status_code == 404 and posted.headers["Content-Type"] == "application/json"
+
+
+def test_patching_deployments_keeps_the_overrides_of_the_aliases_that_remain(admin_client: Client) -> None:
+    config = _config(
+        deployments={"haiku": "claude-3-5-haiku@20241022", "opus": "claude-opus-4@20250514"},
+        deployment_regions={"haiku": "us-east5", "opus": "europe-west1"},
+        allowedModels=[],
+    )
+    created = _post(admin_client, URL, {"name": "k", "vertex_key_config": config}).json()
+
+    response = _patch(admin_client, f"{URL}{created['id']}/", {"vertex_key_config": {"deployments": {"haiku": "claude-3-5-haiku@20241022"}}})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["vertex_key_config"]["deployment_regions"] == {"haiku": "us-east5"}
