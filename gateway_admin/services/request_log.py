@@ -123,10 +123,22 @@ class _Writer:
     def put(self, row: dict[str, Any]) -> None:
         with self.lock:
             self.pending += 1
+            self.queue.put(row)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="request-log-writer", daemon=True)
                 self.thread.start()
-        self.queue.put(row)
+
+    def _done(self, count: int, *, closing: bool) -> bool:
+        """Count rows as written; after a close request with nothing queued, end this thread (the
+        next row starts a new writer, on a new connection). True when the thread must end."""
+        with self.lock:
+            self.pending -= count
+            if self.pending == 0:
+                self.idle.notify_all()
+            if closing and self.queue.empty():
+                self.thread = None
+                return True
+        return False
 
     def _run(self) -> None:
         while True:
@@ -138,10 +150,8 @@ class _Writer:
                 continue
             if first is _CLOSE:
                 connection.close()
-                with self.lock:
-                    self.pending -= 1
-                    if self.pending == 0:
-                        self.idle.notify_all()
+                if self._done(1, closing=True):
+                    return
                 continue
             # Gather for a moment without waking per row: a wake-up per call would make this thread
             # fight the event loop for the GIL on every request.
@@ -160,10 +170,8 @@ class _Writer:
             self.write(batch)
             if close_after:
                 connection.close()
-            with self.lock:
-                self.pending -= len(batch) + close_after
-                if self.pending == 0:
-                    self.idle.notify_all()
+            if self._done(len(batch) + close_after, closing=close_after):
+                return
 
     def write(self, items: list[dict[str, Any]]) -> None:
         batch = []
@@ -228,7 +236,8 @@ def request_log_flush(timeout: float = 10.0) -> bool:
 
 
 def request_log_close(timeout: float = 10.0) -> bool:
-    """Write what is queued, then close the writer's database connection (tests, shutdown)."""
+    """Write what is queued, then close the writer's database connection and end its thread
+    (shutdown, tests); the next row starts a new writer."""
     _writer.put(_CLOSE)
     return _writer.flush(timeout)
 
