@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import openai
 import pytest
 from django.utils import timezone
@@ -152,3 +154,20 @@ def test_a_stream_cut_midway_ends_with_an_error_event(live_v1, demo_key, token, 
     assert "data: [DONE]" not in frames
     with pytest.raises(openai.APIError):
         list(live_v1.openai(token).chat.completions.create(**CHAT, stream=True))
+
+
+def test_a_responses_stream_cut_midway_ends_with_an_error_event(live_v1, demo_key, token, vertex):
+    vertex.add_fault(cut_after=2, model="gemini-2.0-flash")
+    body = {"model": "gemini-2.0-flash", "input": "Tell me a story", "stream": True}
+    with live_v1.http.stream("POST", "/v1/responses", json=body,
+                             headers={"Authorization": f"Bearer {token}"}) as response:
+        assert response.status_code == 200
+        text = response.read().decode()
+    events = [block.split("\n") for block in text.strip().split("\n\n")]
+    assert events[0][0] == "event: response.created"
+    name, data = events[-1]
+    assert name == "event: error"
+    error = json.loads(data.removeprefix("data: "))
+    assert error["type"] == "error" and error["message"] and error["code"]
+    sequence = [json.loads(d.removeprefix("data: "))["sequence_number"] for _, d in events]
+    assert sequence == sorted(sequence) and len(set(sequence)) == len(sequence)
