@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from kombu import pools as kombu_pools
 
 from gateway_admin import routing_config
 from gateway_admin.celery import app as celery_app
@@ -37,6 +38,9 @@ def _celery_conf_restored() -> Any:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    # kombu keeps producer pools per broker URL in a global registry: drop them with the connections,
+    # or the next test sending to the same broker acquires from a closed pool.
+    kombu_pools.reset()
 
 
 @pytest.fixture
