@@ -352,6 +352,9 @@ def main() -> int:
     parser.add_argument("--c1-requests", type=int, default=400, help="requests per kind at concurrency 1")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--app", default="gateway_admin.asgi:application",
+                        help="ASGI application to serve; django.core.asgi's plain handler (all middleware "
+                        "on /v1) is `bench.plain_asgi:application`, for comparison")
     parser.add_argument("--budget", type=float, default=240.0, help="stop measuring after this many seconds")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file in a temp dir; a "
                         "PostgreSQL URL is dropped and re-created (name must start with h_ or bench)")
@@ -381,7 +384,7 @@ def main() -> int:
             wait_for_line(emu, "Vertex emulator listening on ", 20)
             api_token = setup_product(env, sa_path)
             server = subprocess.Popen(
-                [PYTHON, "-m", "uvicorn", "gateway_admin.asgi:application", "--host", "127.0.0.1", "--port",
+                [PYTHON, "-m", "uvicorn", args.app, "--host", "127.0.0.1", "--port",
                  str(gateway_port), "--workers", str(args.workers), "--loop", "uvloop", "--http", "httptools",
                  "--no-access-log", "--log-level", "warning"],
                 cwd=ROOT, env=env)
