@@ -159,3 +159,37 @@ def test_it_routes_claude_3_5_haiku_to_its_region_override(client, vertex):
     client.chat.completions.create(model="claude-3-5-haiku", messages=[{"role": "user", "content": "hi"}])
     (sent,) = vertex.requests("claude-3-5-haiku")
     assert "/locations/us-east5/" in sent["path"]
+
+
+@pytest.mark.parametrize("model", [GEMINI, CLAUDE])
+def test_answers_pass_the_sdk_s_strict_validation(client, live_v1, vertex, model):
+    """The SDK builds its objects leniently; pydantic's model_validate checks every required field and type."""
+    from openai.types import CreateEmbeddingResponse, Model
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    raw = client.chat.completions.with_raw_response.create(
+        model=model, messages=[{"role": "user", "content": "weather in Rome?"}], tools=[WEATHER_TOOL])
+    ChatCompletion.model_validate(raw.http_response.json())
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    with live_v1.http.stream("POST", "/v1/chat/completions", headers=headers, json={
+            "model": model, "messages": [{"role": "user", "content": "hi"}], "stream": True,
+            "stream_options": {"include_usage": True}}) as response:
+        frames = [line[6:] for line in response.iter_lines() if line.startswith("data: {")]
+    assert frames
+    for frame in frames:
+        ChatCompletionChunk.model_validate(json.loads(frame))
+    embeddings = live_v1.http.post("/v1/embeddings", headers=headers,
+                                   json={"model": "text-embedding-005", "input": ["a", "b"]}).json()
+    CreateEmbeddingResponse.model_validate(embeddings)
+    for item in live_v1.http.get("/v1/models", headers=headers).json()["data"]:
+        Model.model_validate(item)
+
+
+@pytest.mark.xfail(reason="routing/responses.py leaves out usage.input_tokens_details.cache_write_tokens, "
+                   "which the SDK's Response type requires (reported to the Responses translation owner)")
+@pytest.mark.parametrize("model", [GEMINI, CLAUDE])
+def test_responses_pass_the_sdk_s_strict_validation(client, vertex, model):
+    from openai.types.responses import Response
+
+    raw = client.responses.with_raw_response.create(model=model, input="Say hello")
+    Response.model_validate(raw.http_response.json())
