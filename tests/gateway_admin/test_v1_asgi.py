@@ -105,3 +105,18 @@ async def test_plain_http_is_refused_when_https_is_required(settings):
     served = await middleware(factory.get("/v1/models", secure=True))
     assert served.status_code == 200
     assert served.headers["Strict-Transport-Security"] == "max-age=3600"
+
+
+def test_a_client_that_gives_up_before_the_answer_is_logged_as_499(live_v1, demo_key, headers, vertex):
+    import httpx
+
+    vertex.add_fault(delay_ms=1500, model="gemini-2.0-flash")
+    with pytest.raises(httpx.ReadTimeout):
+        live_v1.http.post("/v1/chat/completions", json=CHAT, headers=headers, timeout=0.3)
+    deadline = time.monotonic() + 10
+    row = None
+    while row is None and time.monotonic() < deadline:
+        request_log_flush(5)
+        row = RequestLog.objects.filter(operation="chat").first()
+        time.sleep(0.1)
+    assert row is not None and row.status == 499 and row.stream is False

@@ -8,6 +8,7 @@ when the answer is ready (for streams, when the stream ends; see `streaming.py`)
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -30,6 +31,7 @@ from ..ratelimit import ahit
 logger = logging.getLogger("gateway_admin.openai_api")
 
 View = Callable[..., Awaitable[HttpResponseBase]]
+CLIENT_CLOSED = 499  # as nginx logs a request whose client closed the connection
 
 
 def _usage_tokens(usage: dict[str, Any] | None) -> tuple[int | None, int | None]:
@@ -162,6 +164,10 @@ def v1_endpoint(operation: str, *, methods: tuple[str, ...] = ("POST",)) -> Call
                     if wait is not None:
                         raise rate_limited(call.token.rpm_limit, wait)
                 response = await fn(request, call, *args, **kwargs)
+            except asyncio.CancelledError:
+                # The client went away before the answer (Django cancels the view): still one row.
+                call.log(status=CLIENT_CLOSED)
+                raise
             except Exception as exc:
                 err, source = error_answer(exc)
                 call.log(status=err.status, source=source, error=err)

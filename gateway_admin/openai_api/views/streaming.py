@@ -20,11 +20,10 @@ from routing.errors import RoutingError
 
 from ..errors import ApiError, from_routing_error, server_error
 from ..http import SSE, SSE_DONE, sse_data, sse_event
-from .base import Call
+from .base import CLIENT_CLOSED, Call
 
 logger = logging.getLogger("gateway_admin.openai_api")
 
-CLIENT_CLOSED = 499
 
 
 class ChatCollector:
