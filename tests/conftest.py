@@ -1,8 +1,24 @@
 """Shared fixtures. Each area keeps its fixtures in tests/fixtures/<area>.py and lists it here."""
 
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.service_account",
     "tests.fixtures.emulator",
     "tests.fixtures.django_data",
     "tests.fixtures.gateway",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _forget_routing_process_state():
+    """Routing keeps per-process state on purpose (availability learned from 404s, cooldowns).
+
+    Tests share one process, so each test starts without what earlier tests taught it.
+    """
+    from routing.catalog import LEARNED
+    from routing.retry import COOLDOWNS
+
+    LEARNED.clear()
+    COOLDOWNS.clear()
+    yield
