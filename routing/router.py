@@ -159,7 +159,8 @@ class Router:
         slots = self._slots(model, key_id, "chat")
         call = Call(model=model, capability="chat", build=_build_chat(request, model))
         return await self._runner.stream(
-            call, slots, lambda a: a.stream_translator(model=model, include_usage=include_usage), transform)
+            call, slots, lambda a: a.stream_translator(model=model, include_usage=include_usage, request=request),
+            transform)
 
     async def responses(self, request: Json, *, key_id: str | None = None) -> RouteResult:
         """The Responses API on the chat adapters (routing/responses.py converts both ways)."""
@@ -184,7 +185,7 @@ class Router:
         model = _model_of(request)
         return await self._call(model, key_id, "embeddings",
                                 lambda a, c: a.build_embeddings(request, target=c.target),
-                                lambda a, body: a.parse_embeddings(body, model=model))
+                                lambda a, body: a.parse_embeddings(body, model=model, request=request))
 
     async def count_tokens(self, request: Json, *, key_id: str | None = None) -> RouteResult:
         """Input tokens of a chat request: `{"object": "response.input_tokens", "input_tokens": N}`."""

@@ -23,12 +23,14 @@ routing/families/__init__.py's REGISTRY: family name -> adapter instance; never 
         def build_chat(self, request: dict, *, target: str, model: str) -> WireRequest
             # request: an OpenAI Chat Completions body (model = the alias the caller used)
         def parse_chat(self, body: dict, *, model: str) -> dict        # -> chat.completion
-        def stream_translator(self, *, model: str, include_usage: bool) -> StreamTranslator
+        def stream_translator(self, *, model: str, include_usage: bool, request: dict | None = None)
+            -> StreamTranslator  # request: the caller's chat body (JSON mode, ...)
         def build_count_tokens(self, request: dict, *, target: str) -> WireRequest
 
     class EmbeddingAdapter(Protocol):
         def build_embeddings(self, request: dict, *, target: str) -> WireRequest
-        def parse_embeddings(self, body: dict, *, model: str) -> dict  # -> OpenAI list of embeddings
+        def parse_embeddings(self, body: dict, *, model: str, request: dict | None = None) -> dict
+            # -> OpenAI list of embeddings; request read for encoding_format
 
 Responses API requests are converted to Chat Completions and back in routing/responses.py, so the
 adapters only speak Chat Completions.
@@ -131,7 +133,7 @@ class EmbeddingAdapter(Protocol):
 
     def build_embeddings(self, request: Json, *, target: str) -> WireRequest: ...
 
-    def parse_embeddings(self, body: Json, *, model: str) -> Json: ...
+    def parse_embeddings(self, body: Json, *, model: str, request: Json | None = None) -> Json: ...
 
 
 @runtime_checkable
