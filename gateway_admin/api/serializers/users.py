@@ -16,6 +16,8 @@ User = get_user_model()
 
 class UserSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField()
+    # A plain string: the address may be empty, which an "email" format would refuse.
+    email = serializers.CharField(read_only=True, help_text="Email address; may be empty.")
 
     class Meta:
         model = User
