@@ -161,14 +161,18 @@ def responses_to_chat(request: Json) -> Json:
 
 
 def response_usage(usage: Json | None) -> Json | None:
+    """Chat usage -> Responses usage. The SDK's ResponseUsage requires every detail field, so a
+    family that does not report cache reads/writes or reasoning tokens gets 0, not a missing key."""
     if not usage:
         return None
+    prompt_details = usage.get("prompt_tokens_details") or {}
     return {
         "input_tokens": usage.get("prompt_tokens", 0),
-        "input_tokens_details": {"cached_tokens": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)},
+        "input_tokens_details": {"cached_tokens": prompt_details.get("cached_tokens") or 0,
+                                 "cache_write_tokens": prompt_details.get("cache_write_tokens") or 0},
         "output_tokens": usage.get("completion_tokens", 0),
         "output_tokens_details": {
-            "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get("reasoning_tokens", 0)},
+            "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0},
         "total_tokens": usage.get("total_tokens", 0),
     }
 

@@ -34,7 +34,8 @@ def claude_usage(raw: Json) -> Json:
     cache_read = int(raw.get("cache_read_input_tokens") or 0)
     cache_write = int(raw.get("cache_creation_input_tokens") or 0)
     prompt = int(raw.get("input_tokens") or 0) + cache_read + cache_write
-    return usage(prompt=prompt, completion_tokens=int(raw.get("output_tokens") or 0), cached=cache_read)
+    return usage(prompt=prompt, completion_tokens=int(raw.get("output_tokens") or 0), cached=cache_read,
+                 cache_write=cache_write)
 
 
 class AnthropicStreamTranslator:

@@ -57,9 +57,11 @@ def tool_call(id_: str, name: str, arguments: Any) -> Json:
 
 def usage(
     *, prompt: int, completion_tokens: int, total: int | None = None, cached: int | None = None,
-    reasoning: int | None = None,
+    reasoning: int | None = None, cache_write: int | None = None,
 ) -> Json:
-    """OpenAI usage; the details appear only when the family reports them."""
+    """OpenAI usage; the details appear only when the family reports them. `cache_write` (tokens
+    written to a prompt cache, Claude's cache_creation_input_tokens) is kept in
+    prompt_tokens_details.cache_write_tokens so the Responses API can report it."""
     out: Json = {
         "prompt_tokens": prompt,
         "completion_tokens": completion_tokens,
@@ -67,6 +69,8 @@ def usage(
     }
     if cached is not None:
         out["prompt_tokens_details"] = {"cached_tokens": cached}
+    if cache_write:
+        out.setdefault("prompt_tokens_details", {"cached_tokens": 0})["cache_write_tokens"] = cache_write
     if reasoning is not None:
         out["completion_tokens_details"] = {"reasoning_tokens": reasoning}
     return out

@@ -185,8 +185,6 @@ def test_answers_pass_the_sdk_s_strict_validation(client, live_v1, vertex, model
         Model.model_validate(item)
 
 
-@pytest.mark.xfail(reason="routing/responses.py leaves out usage.input_tokens_details.cache_write_tokens, "
-                   "which the SDK's Response type requires (reported to the Responses translation owner)")
 @pytest.mark.parametrize("model", [GEMINI, CLAUDE])
 def test_responses_pass_the_sdk_s_strict_validation(client, vertex, model):
     from openai.types.responses import Response

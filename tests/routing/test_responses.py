@@ -78,9 +78,30 @@ def test_a_completion_becomes_a_response_with_message_and_function_call_items():
         {"type": "output_text", "text": "Checking.", "annotations": []}]
     assert call == {"type": "function_call", "id": call["id"], "call_id": "c1", "name": "w", "arguments": "{}",
                     "status": "completed"}
-    assert response["usage"] == {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4},
+    assert response["usage"] == {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 4,
+                                                                               "cache_write_tokens": 0},
                                  "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 2},
                                  "total_tokens": 15}
+
+
+def test_responses_usage_carries_every_detail_the_sdk_requires_even_when_the_family_reports_none():
+    from openai.types.responses import ResponseUsage
+
+    bare = chat_to_response({**COMPLETION, "usage": {"prompt_tokens": 3, "completion_tokens": 4,
+                                                     "total_tokens": 7}}, {"model": "m", "input": "x"})
+    assert bare["usage"]["input_tokens_details"] == {"cached_tokens": 0, "cache_write_tokens": 0}
+    assert bare["usage"]["output_tokens_details"] == {"reasoning_tokens": 0}
+    ResponseUsage.model_validate(bare["usage"])
+
+
+def test_claude_cache_writes_reach_the_responses_usage():
+    from routing.families.anthropic_stream import claude_usage
+
+    chat_usage = claude_usage({"input_tokens": 10, "output_tokens": 2, "cache_read_input_tokens": 100,
+                               "cache_creation_input_tokens": 5})
+    response = chat_to_response({**COMPLETION, "usage": chat_usage}, {"model": "m", "input": "x"})
+    assert response["usage"]["input_tokens"] == 115
+    assert response["usage"]["input_tokens_details"] == {"cached_tokens": 100, "cache_write_tokens": 5}
 
 
 def test_a_length_stop_is_an_incomplete_response():

@@ -199,7 +199,7 @@ def test_it_translates_a_message_into_a_chat_completion():
     assert choice["message"]["tool_calls"] == [{"id": "toolu_9", "type": "function", "function": {
         "name": "get_weather", "arguments": '{"city":"Paris"}'}}]
     assert out["usage"] == {"prompt_tokens": 115, "completion_tokens": 20, "total_tokens": 135,
-                            "prompt_tokens_details": {"cached_tokens": 100}}
+                            "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 5}}
 
 
 @pytest.mark.parametrize(("reason", "expected"), [
