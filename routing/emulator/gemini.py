@@ -129,8 +129,25 @@ def _thinking(model: str, config: dict[str, Any]) -> tuple[bool, bool]:
     return enabled, bool(g(thinking, "includeThoughts"))
 
 
+IMAGE_TOKENS = 1290  # what Vertex bills for one generated 1024x1024 image
+
+
+def _answers_with_image(model: str, config: Any) -> bool:
+    """Gemini image models (gemini-2.5-flash-image[-preview], gemini-3-pro-image-preview) draw an
+    image when `responseModalities` asks for IMAGE; other models answer text only."""
+    modalities = g(config, "responseModalities") or []
+    return "-image" in model and any(str(m).upper() == "IMAGE" for m in modalities)
+
+
+def _image_part(seed: int) -> dict[str, Any]:
+    from .predict import png  # predict imports this module, so the PNG maker is fetched lazily
+
+    return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png(seed)).decode()}}
+
+
 def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
-    """The whole GenerateContentResponse for `body`."""
+    """The whole GenerateContentResponse for `body`. An image model asked for IMAGE output answers
+    with a short text and an `inlineData` PNG, one candidate per `candidateCount`, as Vertex does."""
     contents = _validate(body)
     config = g(body, "generationConfig", {})
     last = contents[-1]
@@ -175,6 +192,18 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
                 answer = "Arr! " + answer
         parts.append({"text": answer})
         out_tokens = T.count_tokens(answer)
+    images = 0
+    extra_candidates: list[dict[str, Any]] = []
+    if call is None and _answers_with_image(model, config):
+        count_ = g(config, "candidateCount") or 1
+        images = max(1, min(int(count_), 4)) if isinstance(count_, int) else 1
+        parts.append(_image_part(seed))
+        extra_candidates = [
+            {"content": {"role": "model", "parts": [_image_part(seed + i)]}, "finishReason": "STOP", "index": i}
+            for i in range(1, images)
+        ]
+    text_tokens = out_tokens
+    out_tokens += images * IMAGE_TOKENS
     prompt = prompt_tokens(body)
     usage: dict[str, Any] = {
         "promptTokenCount": prompt,
@@ -182,8 +211,10 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
         "totalTokenCount": prompt + out_tokens,
         "trafficType": "ON_DEMAND",
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
-        "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": out_tokens}],
+        "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": text_tokens}],
     }
+    if images:
+        usage["candidatesTokensDetails"].append({"modality": "IMAGE", "tokenCount": images * IMAGE_TOKENS})
     if thinking:
         usage["thoughtsTokenCount"] = T.count_tokens(thoughts)
         usage["totalTokenCount"] += usage["thoughtsTokenCount"]
@@ -193,7 +224,8 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
                 "content": {"role": "model", "parts": parts},
                 "finishReason": finish,
                 "avgLogprobs": -0.0421 - (seed % 1000) / 100000,
-            }
+            },
+            *extra_candidates,
         ],
         "usageMetadata": usage,
         "modelVersion": model,

@@ -46,10 +46,11 @@ def test_it_generates_imagen_images_as_base64(client, vertex):
     assert sent["body"]["parameters"]["sampleCount"] == 2
 
 
-def test_it_asks_gemini_image_models_for_image_output(client, vertex):
-    # The emulator answers Gemini image models with text only, so this checks the request and shape.
+def test_it_asks_gemini_image_models_for_image_output_and_returns_their_png(client, vertex):
     result = client.images.generate(model="gemini-image", prompt="a lighthouse at dusk")
-    assert isinstance(result.created, int) and isinstance(result.data, list)
+    assert isinstance(result.created, int)
+    (image,) = result.data
+    assert base64.b64decode(image.b64_json).startswith(PNG_SIGNATURE)
     (sent,) = vertex.requests("gemini-2.5-flash-image:generateContent")
     assert "IMAGE" in sent["body"]["generationConfig"]["responseModalities"]
 

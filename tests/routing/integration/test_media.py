@@ -41,3 +41,36 @@ async def test_a_veo_video_is_started_then_polled_where_it_started_until_done(ve
     assert video["status"] == "completed"
     assert {r["path"].split("/locations/")[1].split("/")[0]
             for r in vertex.requests(path_contains="fetchPredictOperation")} == {"us-central1"}
+
+
+async def test_a_gemini_image_model_draws_a_png_that_comes_back_as_b64_json(vertex, router_for):
+    router = router_for(make_key(vertex, deployments={"painter": "gemini-2.5-flash-image"}))
+
+    result = await router.images({"model": "painter", "prompt": "a red fox in the snow"})
+
+    (item,) = result.response["data"]
+    image = base64.b64decode(item["b64_json"])
+    assert image.startswith(b"\x89PNG\r\n\x1a\n") and b"IEND" in image[-12:]
+    sent = vertex.requests(path_contains="gemini-2.5-flash-image:generateContent")[0]["body"]
+    assert "IMAGE" in sent["generationConfig"]["responseModalities"]
+    assert result.family == "gemini"
+
+
+async def test_a_gemini_image_preview_model_answers_n_images_for_n_candidates(vertex, router_for):
+    router = router_for(make_key(vertex, deployments={"painter": "gemini-2.5-flash-image-preview"}))
+
+    result = await router.images({"model": "painter", "prompt": "two boats", "n": 2})
+
+    images = [base64.b64decode(item["b64_json"]) for item in result.response["data"]]
+    assert len(images) == 2 and images[0] != images[1]
+    assert all(image.startswith(b"\x89PNG") for image in images)
+
+
+async def test_a_text_model_asked_for_text_only_gets_no_image(vertex, router_for):
+    router = router_for(make_key(vertex, deployments={"painter": "gemini-2.5-flash-image"}))
+
+    result = await router.chat({"model": "painter", "messages": [{"role": "user", "content": "describe a fox"}]})
+
+    assert result.response["choices"][0]["message"]["content"]
+    body = vertex.requests(path_contains=":generateContent")[0]["body"]
+    assert "IMAGE" not in str((body.get("generationConfig") or {}).get("responseModalities"))
