@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -47,20 +48,49 @@ def key_config(key: VertexKey) -> KeyConfig:
     )
 
 
+def listed_custom_deployments(key: VertexKey, config: KeyConfig) -> tuple[Deployment, ...]:
+    """Deployments (endpoint id -> endpoint id) for the deployed custom models the key's stored listing
+    shows under their own endpoint id (no alias points at them), so that every id GET /v1/models
+    lists is callable. The listing already applied allowedModels, and the router applies it again.
+    Reads `key.listing` (select_related it to avoid a query per key)."""
+    listing = getattr(key, "listing", None)  # a missing one-to-one row raises an AttributeError subclass
+    if listing is None:
+        return ()
+    taken = {d.alias for d in config.deployments if d.enabled}
+    extra: list[Deployment] = []
+    for entry in listing.entries or ():
+        endpoint_id = str(entry.get("endpoint_id") or "")
+        if (entry.get("source") != "custom" or not endpoint_id.isdigit() or entry.get("id") != endpoint_id
+                or endpoint_id in taken):
+            continue
+        taken.add(endpoint_id)
+        extra.append(Deployment(alias=endpoint_id, target=endpoint_id))
+    return tuple(extra)
+
+
+def routable_key_config(key: VertexKey) -> KeyConfig:
+    """`key_config(key)` plus the key's listed custom models that no alias names (routing only)."""
+    config = key_config(key)
+    extra = listed_custom_deployments(key, config)
+    return dataclasses.replace(config, deployments=config.deployments + extra) if extra else config
+
+
 def key_configs(keys: Iterable[VertexKey]) -> list[KeyConfig]:
-    """KeyConfigs for the given rows; a row whose credential cannot be decrypted is left out and logged
-    (one broken row must not take the other keys down; `check_credentials` names it)."""
+    """Routable KeyConfigs for the given rows; a row whose credential cannot be decrypted is left out
+    and logged (one broken row must not take the other keys down; `check_credentials` names it)."""
     configs = []
     for key in keys:
         try:
-            configs.append(key_config(key))
+            configs.append(routable_key_config(key))
         except CredentialDecryptError as exc:
             logger.error("%s; the key is skipped for routing", exc)
     return configs
 
 
 def enabled_key_configs() -> list[KeyConfig]:
-    keys = VertexKey.objects.filter(enabled=True).prefetch_related("deployments", "allowed_models")
+    """Every enabled key as the router sees it: its deployments, and its listed custom models."""
+    keys = (VertexKey.objects.filter(enabled=True).select_related("listing")
+            .prefetch_related("deployments", "allowed_models"))
     return key_configs(keys)
 
 
