@@ -435,3 +435,15 @@ def test_a_long_list_of_serving_regions_is_shortened():
     [warning] = availability_warnings(region="global", deployments={"old": "gemini-1.5-pro-002"}, catalog=fresh_catalog())
     assert warning.startswith("gemini-1.5-pro-002 is not served in global; it is served in us-east5")
     assert warning.endswith("more regions.")
+
+
+def test_credential_parsing_lives_in_routing_credentials_and_is_still_importable_from_config():
+    import routing.config
+    import routing.credentials
+
+    for name in ("parse_service_account", "credential_fingerprint", "GOOGLE_TOKEN_URI", "ServiceAccountInfo",
+                 "ConfigError"):
+        assert getattr(routing.config, name) is getattr(routing.credentials, name)
+    with pytest.raises(routing.config.ConfigError) as caught:
+        routing.credentials.parse_service_account('{"type": "authorized_user"}')
+    assert caught.value.field == "auth_credentials"
