@@ -2,9 +2,10 @@
 
 The hot path must not pay a database round trip per call, so the answer of
 `services.tokens.api_token_authenticate` is kept for `GATEWAY_TOKEN_CACHE_SECONDS` (default 10 s)
-under the sha256 of the token (the raw token is never kept). A revoked or expired token therefore
-stops working within that many seconds in every web process; expiry itself is also checked on
-every hit. Concurrent misses for one token share a single lookup.
+under the sha256 of the token (the raw token is never kept). `services.tokens.api_token_revoke`
+evicts the token here (`forget_token`), so in the process that revoked it the token stops working
+at once; other web processes keep it for at most that many seconds. Expiry is checked on every
+hit. Concurrent misses for one token share a single lookup.
 """
 
 from __future__ import annotations
@@ -52,8 +53,14 @@ def cache_seconds() -> float:
 
 
 def clear_cache() -> None:
-    """Forget every cached token (tests, and after a revoke in this process)."""
+    """Forget every cached token (tests)."""
     _cache.clear()
+
+
+def forget_token(digest: str) -> None:
+    """Forget one cached token by its sha256 hex digest (`ApiToken.token_hash`): after a revoke, this
+    process refuses the token at once; other processes within GATEWAY_TOKEN_CACHE_SECONDS."""
+    _cache.pop(digest, None)
 
 
 def _lookup(raw: str) -> TokenInfo | None:
@@ -130,4 +137,4 @@ async def _lookup_once(digest: str, raw: str) -> TokenInfo | None:
     return info
 
 
-__all__ = ["ApiError", "TokenInfo", "authenticate", "bearer_token", "clear_cache"]
+__all__ = ["ApiError", "TokenInfo", "authenticate", "bearer_token", "clear_cache", "forget_token"]

@@ -90,11 +90,21 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
-    """Revoke a token (idempotent). The row stays so request logs keep their reference."""
+    """Revoke a token (idempotent). The row stays so request logs keep their reference.
+
+    /v1 in this process refuses the token at once: its per-process authentication cache forgets it
+    now and again after the commit (a call in between could have cached the not yet revoked row).
+    Other web processes keep a cached token for at most GATEWAY_TOKEN_CACHE_SECONDS.
+    """
+    from gateway_admin.openai_api.auth import forget_token
+
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="revoke", obj=token)
+    digest = token.token_hash
+    forget_token(digest)
+    transaction.on_commit(lambda: forget_token(digest))
     return token
 
 

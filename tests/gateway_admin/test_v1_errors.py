@@ -54,14 +54,25 @@ def test_a_revoked_or_expired_token_gets_401(live_v1, demo_key, developer_user, 
     raw = api_token_factory(developer_user, name="soon revoked")
     assert post(live_v1, raw).status_code == 200
     api_token_revoke(actor=admin_user, token=ApiToken.objects.get(name="soon revoked"))
-    from tests.fixtures.gateway import reset_gateway_caches
-
-    reset_gateway_caches()  # the per-process cache keeps a token for a few seconds
+    # The token was cached by the call above; the revoke itself evicts it (no cache reset here).
     assert_openai_error(post(live_v1, raw), 401)
 
     expiring = api_token_factory(developer_user, name="expiring", expires_at=timezone.now() + timezone.timedelta(days=1))
     ApiToken.objects.filter(name="expiring").update(expires_at=timezone.now() - timezone.timedelta(seconds=1))
     assert_openai_error(post(live_v1, expiring), 401)
+
+
+def test_a_token_revoked_over_the_config_api_is_refused_by_v1_at_once(live_v1, demo_key, developer_user,
+                                                                     admin_token, api_token_factory):
+    from gateway_admin.models import ApiToken
+
+    raw = api_token_factory(developer_user, name="revoked over the API")
+    assert post(live_v1, raw).status_code == 200
+    pk = ApiToken.objects.get(name="revoked over the API").pk
+    revoked = live_v1.http.post(f"/api/v1/tokens/{pk}/revoke/", headers={"Authorization": f"Bearer {admin_token}"})
+    assert revoked.status_code == 200, revoked.text
+
+    assert_openai_error(post(live_v1, raw), 401)
 
 
 def test_a_model_outside_the_token_scope_gets_403(live_v1, demo_key, developer_user, api_token_factory):

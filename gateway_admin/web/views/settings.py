@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gateway_admin.models import ApiToken
-from gateway_admin.openai_api.auth import clear_cache as clear_token_cache
 from gateway_admin.permissions import ROLES, admin_required, developer_required, is_admin
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.tokens import api_token_create, api_token_revoke
@@ -93,10 +92,7 @@ def token_create_view(request: HttpRequest) -> HttpResponse:
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     tokens = ApiToken.objects.all() if is_admin(request.user) else ApiToken.objects.filter(user=request.user)
     token = get_object_or_404(tokens, pk=pk)
-    api_token_revoke(actor=request.user, token=token)
-    # /v1 keeps authenticated tokens for a few seconds; this process forgets them now (other
-    # processes within GATEWAY_TOKEN_CACHE_SECONDS).
-    clear_token_cache()
+    api_token_revoke(actor=request.user, token=token)  # also forgets the token in /v1's cache
     messages.success(request, f"Token \u201c{token.name}\u201d revoked; calls with it are refused from now on.")
     return redirect("settings")
 
