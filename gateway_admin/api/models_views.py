@@ -50,12 +50,14 @@ class KeyModelsView(ModelsAPIView):
 
 
 class KeyModelsRefreshView(ModelsAPIView):
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    # Developers too (as on the Models page): a refresh only re-reads Vertex, it changes no configuration.
+    permission_classes = [IsAuthenticated, IsDeveloperRole]
 
     @extend_schema(
         summary="Refresh a key's model list",
-        description="Asks for a refresh (a Celery task; in process without a broker) and answers with the "
-        "listing's state at once: `refreshing` while a worker is on it.",
+        description="Developers and admins. Asks for a refresh (a Celery task; in process without a broker) "
+        "and answers with the listing's state at once: `refreshing` while a worker is on it. A refresh "
+        "only re-reads Vertex; it changes no configuration.",
         tags=TAGS,
         request=None,
         responses={202: KeyListingSerializer},

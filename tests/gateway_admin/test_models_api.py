@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from gateway_admin.models import KeyHealth, ModelListing, VertexKey
@@ -110,6 +111,7 @@ def test_an_api_token_reads_the_all_keys_listing(client, developer_token) -> Non
 
 def test_anonymous_callers_are_refused(client, demo_key) -> None:  # type: ignore[no-untyped-def]
     for response in (client.get(MODELS), client.get(key_models_url(demo_key.pk)),
+                     client.post(key_models_url(demo_key.pk) + "refresh/"),
                      client.post(PREVIEW, {}, content_type="application/json")):
         assert response.status_code in (401, 403)
 
@@ -122,10 +124,34 @@ def test_an_unknown_key_is_404(developer_client) -> None:  # type: ignore[no-unt
 # --- refresh -----------------------------------------------------------------------------------
 
 
-def test_a_developer_may_not_refresh_or_preview(developer_client, demo_key) -> None:  # type: ignore[no-untyped-def]
-    assert developer_client.post(key_models_url(demo_key.pk) + "refresh/").status_code == 403
+def test_a_developer_may_not_preview(developer_client, demo_key) -> None:  # type: ignore[no-untyped-def]
     response = developer_client.post(PREVIEW, {"vertex_key_config": SEED_EXAMPLE_3}, content_type="application/json")
     assert response.status_code == 403
+
+
+def test_a_developer_may_refresh_as_on_the_models_page(
+    client, vertex, demo_key, developer_client, developer_token, django_capture_on_commit_callbacks  # type: ignore[no-untyped-def]
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = developer_client.post(key_models_url(demo_key.pk) + "refresh/")
+    assert response.status_code == 202, response.content
+    assert len(vertex.requests("/models")) == 1
+    assert developer_client.get(key_models_url(demo_key.pk)).json()["count"] == 6
+
+    # With a developer's API token as well; nothing about the key's configuration changes.
+    before = demo_key.updated_at
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(key_models_url(demo_key.pk) + "refresh/",
+                               headers={"Authorization": f"Bearer {developer_token}"})
+    assert response.status_code == 202, response.content
+    assert len(vertex.requests("/models")) == 2
+    # And on the Models page, which has always let developers refresh.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = developer_client.post(reverse("models-refresh"), {"key_id": demo_key.pk})
+    assert response.status_code == 200 and response.json()["queued"] == [demo_key.pk]
+    assert len(vertex.requests("/models")) == 3
+    demo_key.refresh_from_db()
+    assert demo_key.updated_at == before
 
 
 def test_an_admin_refresh_answers_202_and_the_refresh_follows(
@@ -272,7 +298,8 @@ def test_the_openapi_schema_documents_the_models_api(admin_client) -> None:  # t
     schema = response.json()
     paths = schema["paths"]
     assert set(paths["/api/v1/keys/{id}/models/"]) >= {"get"}
-    assert "202" in paths["/api/v1/keys/{id}/models/refresh/"]["post"]["responses"]
+    refresh = paths["/api/v1/keys/{id}/models/refresh/"]["post"]
+    assert "202" in refresh["responses"] and refresh["description"].startswith("Developers and admins.")
     assert "400" in paths["/api/v1/keys/preview-models/"]["post"]["responses"]
     listing = schema["components"]["schemas"]["KeyListing"]["properties"]
     assert {"entries", "stale", "last_error", "fetched_at", "refreshing"} <= set(listing)
