@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "gateway_admin.web.context_processors.navigation",
             ],
         },
     },
@@ -159,6 +160,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A locked sign-in gets a page in the app's layout saying for how long (429, as axes answers).
+AXES_LOCKOUT_CALLABLE = "gateway_admin.web.views.lockout.locked_out"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
