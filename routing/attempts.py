@@ -2,7 +2,9 @@
 
 Rules (ARCHITECTURE.md, "Upstream faults"): at most `policy.max_retries` retries of one slot (key,
 region, target) on 429/500/502/503/504 and transport errors, with backoff and jitter and Retry-After
-honoured; then the next slot: other regions that serve the model (global first), then other keys.
+honoured; then the next slot: other regions that serve the model and that the key's
+`region_failover` allows (routing.residency: same residency zone by default, global first under
+"any"), then other keys.
 401/403 drop the token and retry once with a fresh one; 400/404 and the rest are not retried, but a
 404 teaches the catalog that the region does not serve the model and may move on to a region that
 does. Streams are retried only until their first byte.
@@ -89,7 +91,8 @@ class AttemptRunner:
 
     def plan(self, candidates: Sequence[Candidate]) -> Iterator[Slot]:
         """Slots in order: each candidate's own region, then (lazily) other regions serving its
-        target, global first; slots cooling down come last. Computed only as far as it is used."""
+        target that the key's `region_failover` allows (same residency zone by default; global first
+        under "any"); slots cooling down come last. Computed only as far as it is used."""
         seen: set[tuple[str, str, str]] = set()
         deferred: list[Slot] = []
         policy = self.policy
@@ -111,7 +114,7 @@ class AttemptRunner:
         yield from deferred
 
     def _failover_regions(self, cand: Candidate) -> list[str]:
-        regions = self.catalog.failover_regions(cand.target, cand.region)
+        regions = self.catalog.failover_regions(cand.target, cand.region, mode=cand.key.region_failover)
         return list(regions[: self.policy.max_failover_regions])
 
     # -- non-streaming ---------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from routing.config import ConfigError, _shown
+from routing.residency import allowed_failover
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -309,15 +310,17 @@ class Catalog:
         learned = self._learned.regions(base)
         return tuple(r for r in regions + extra if self._status(base, r, learned))
 
-    def failover_regions(self, target: str, region: str) -> list[str]:
+    def failover_regions(self, target: str, region: str, *, mode: str = "any") -> list[str]:
         """Other regions that serve the target: `global` first where served there, then regions of
-        the same geography as `region`, then the rest (each group in catalog preference order)."""
+        the same geography as `region`, then the rest (each group in catalog preference order).
+        `mode` ("any", "geography", "off": `KeyConfig.region_failover`) keeps only the regions it
+        allows for data residency (see `routing.residency`)."""
         served = [r for r in (self.served_regions(target) or ()) if r != region]
         geo = _geography(region)
         first = [r for r in served if r == "global"]
         near = [r for r in served if r != "global" and geo is not None and _geography(r) == geo]
         rest = [r for r in served if r not in first and r not in near]
-        return first + near + rest
+        return allowed_failover(region, first + near + rest, mode)
 
     def learn_not_served(self, target: str, region: str) -> None:
         """Remember that Vertex answered 404 for the target in the region (this process only)."""

@@ -31,6 +31,7 @@ from routing.credentials import (
     credential_fingerprint,
     parse_service_account,
 )
+from routing.residency import DEFAULT_REGION_FAILOVER, REGION_FAILOVER_MODES
 
 __all__ = [
     "GOOGLE_TOKEN_URI", "KEY_CONFIG_FIELDS", "ConfigError", "ConfigErrors", "Deployment", "JSONObject", "KeyConfig",
@@ -56,6 +57,12 @@ class KeyConfig:
 
     `credentials` is the raw service-account JSON ("" means Application Default Credentials). It is
     excluded from repr so that a logged KeyConfig never shows the secret.
+
+    `region_failover` says where a call may go when its region answers 429/5xx/404 (see
+    `routing.residency`): "geography" (default: only regions of the same residency zone, e.g.
+    us-central1 -> us-east5 or europe-west4 -> europe-west1, never `global` unless the region called
+    is `global`), "any" (`global` first, then anywhere that serves the model) or "off" (only the
+    configured region). Any other value raises `ConfigError("region_failover", ...)`.
     """
 
     key_id: str
@@ -71,6 +78,12 @@ class KeyConfig:
     weight: int = 1
     # token_uri values other than Google's that this key's credential may use (the emulator).
     allowed_token_uris: tuple[str, ...] = ()
+    region_failover: str = DEFAULT_REGION_FAILOVER
+
+    def __post_init__(self) -> None:
+        if self.region_failover not in REGION_FAILOVER_MODES:
+            raise ConfigError("region_failover", f"{_shown(self.region_failover)} is not one of "
+                                                 f"{', '.join(REGION_FAILOVER_MODES)}.")
 
 
 # ---------------------------------------------------------------------------------------------

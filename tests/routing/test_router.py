@@ -67,11 +67,11 @@ class Upstream:
 
 def key(key_id: str = "k1", *, region: str = "us-central1", deployments: dict[str, str] | None = None,
         regions: dict[str, str] | None = None, allowed: tuple[str, ...] = (), weight: int = 1,
-        enabled: bool = True, project: str = "demo-project") -> KeyConfig:
+        enabled: bool = True, project: str = "demo-project", region_failover: str = "geography") -> KeyConfig:
     deployments = {"flash": "gemini-2.0-flash"} if deployments is None else deployments
     return KeyConfig(key_id=key_id, name=key_id.upper(), project_id=project, region=region,
                      deployments=tuple(Deployment(a, t, (regions or {}).get(a)) for a, t in deployments.items()),
-                     allowed_models=allowed, weight=weight, enabled=enabled)
+                     allowed_models=allowed, weight=weight, enabled=enabled, region_failover=region_failover)
 
 
 def router(*keys: KeyConfig, upstream: Upstream | None = None, tokens: Tokens | None = None,
@@ -191,7 +191,7 @@ async def test_server_errors_are_retried_then_the_next_region_is_tried():
                         (504, {}), (200, GEMINI_ANSWER))
     result = await router(key(), upstream=upstream).chat(ASK)
     assert [a.status for a in result.attempts] == [500, 502, 504, 200]
-    assert upstream.regions() == ["us-central1"] * 3 + ["global"]
+    assert upstream.regions() == ["us-central1"] * 3 + ["us-east5"]
     assert result.attempts[-1].failover and not any(a.failover for a in result.attempts[:-1])
 
 

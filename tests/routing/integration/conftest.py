@@ -16,7 +16,8 @@ FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.005, retry_after_cap=0.0
 
 def make_key(vertex, *, key_id: str = "k1", name: str = "Key one", region: str = "us-central1",
              deployments: dict[str, str] | None = None, deployment_regions: dict[str, str] | None = None,
-             allowed: tuple[str, ...] = (), weight: int = 1, credentials: str | None = None) -> KeyConfig:
+             allowed: tuple[str, ...] = (), weight: int = 1, credentials: str | None = None,
+             region_failover: str = "geography") -> KeyConfig:
     deployments = deployments if deployments is not None else {}
     regions = deployment_regions or {}
     return KeyConfig(
@@ -25,6 +26,7 @@ def make_key(vertex, *, key_id: str = "k1", name: str = "Key one", region: str =
         credentials=vertex.service_account_json if credentials is None else credentials,
         deployments=tuple(Deployment(alias=a, target=t, region=regions.get(a)) for a, t in deployments.items()),
         allowed_models=allowed, weight=weight, allowed_token_uris=(vertex.token_uri,),
+        region_failover=region_failover,
     )
 
 

@@ -47,9 +47,21 @@ async def test_429_twice_then_200_succeeds_after_two_retries(vertex, router_for)
     assert "Quota exceeded" in result.attempts[0].error
 
 
-async def test_429_three_times_fails_over_to_the_global_region(vertex, router_for):
+async def test_429_three_times_fails_over_to_another_region_of_the_same_geography(vertex, router_for):
     vertex.add_fault(status=429, model=FLASH, region="us-central1")
     router = router_for(make_key(vertex, deployments={"flash": FLASH}))
+
+    result = await router.chat(ask())
+
+    assert [(a.region, a.status) for a in result.attempts] == [
+        ("us-central1", 429), ("us-central1", 429), ("us-central1", 429), ("us-east5", 200)]
+    assert [a.failover for a in result.attempts] == [False, False, False, True]
+    assert "global" not in regions_called(vertex, FLASH_PATH)
+
+
+async def test_a_key_that_allows_any_region_fails_over_to_the_global_region_first(vertex, router_for):
+    vertex.add_fault(status=429, model=FLASH, region="us-central1")
+    router = router_for(make_key(vertex, deployments={"flash": FLASH}, region_failover="any"))
 
     result = await router.chat(ask())
 
@@ -106,7 +118,8 @@ async def test_a_404_teaches_the_catalog_and_moves_to_a_region_that_serves_the_m
 
     result = await router.chat(ask())
 
-    assert [(a.region, a.status) for a in result.attempts] == [("us-central1", 404), ("global", 200)]
+    # The key's residency keeps the retry in the United States (not global).
+    assert [(a.region, a.status) for a in result.attempts] == [("us-central1", 404), ("us-east5", 200)]
     assert catalog.is_served("gemini-2.5-flash", "us-central1") is False
 
 
@@ -280,8 +293,8 @@ async def test_a_slot_that_keeps_failing_cools_down_and_is_skipped(vertex, route
     first = await router.chat(ask())
     second = await router.chat(ask())
 
-    assert [a.region for a in first.attempts] == ["us-central1"] * 3 + ["global"]
-    assert [(a.region, a.status) for a in second.attempts] == [("global", 200)]
+    assert [a.region for a in first.attempts] == ["us-central1"] * 3 + ["us-east5"]
+    assert [(a.region, a.status) for a in second.attempts] == [("us-east5", 200)]
 
 
 async def test_a_cooling_slot_is_still_used_when_nothing_else_is_left(vertex, router_for):
