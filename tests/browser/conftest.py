@@ -96,18 +96,31 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Itera
     log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(app_server: App) -> Iterator[Any]:
+    """Chromium for one test module, stopped after it.
+
+    Playwright's sync API marks its event loop as running in the main thread for as long as it is
+    started, so while it is open any asyncio.run() (routing, services, pytest-asyncio) in the same
+    thread fails. Module scope keeps it open only while a browser module runs; the tests of other
+    modules never run in between. (Launching costs about a second per module.)
+    """
+    import asyncio
+
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+    # Stopped: nothing may be left marked as running in this thread.
+    assert asyncio._get_running_loop() is None, "Playwright left an event loop running"
 
 
 @pytest.fixture
-def page(browser: Any, app_server: App) -> Iterator[Any]:
+def page(browser: Any, app_server: App, vertex: Any) -> Iterator[Any]:
+    """A fresh browser context on the app. The emulator is reset before (`vertex`) and after each
+    test, so faults, records and custom models one test set up never answer the next one's calls."""
     context = browser.new_context(base_url=app_server.base_url, viewport={"width": 1360, "height": 900})
     context.set_default_timeout(15_000)
     pg = context.new_page()
@@ -117,6 +130,7 @@ def page(browser: Any, app_server: App) -> Iterator[Any]:
     pg.console_errors = errors  # a test that expects an error page clears what it expected
     yield pg
     context.close()
+    vertex.reset()
     # A page that throws, or breaks the CSP, is a bug even when the assertions passed. (Chromium's
     # complaint about the literal 'nonce' keyword in settings.CONTENT_SECURITY_POLICY is a settings
     # matter, not a page's: it is reported to the settings' owner and ignored here.)
