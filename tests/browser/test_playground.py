@@ -4,6 +4,7 @@ a failover when the first region answers 429, and Compare."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -14,6 +15,30 @@ pytestmark = pytest.mark.browser
 def _send(page, text: str) -> None:
     page.get_by_label("Message").fill(text)
     page.get_by_role("button", name="Send").click()
+
+
+_LOG_ROW_ID = re.compile(r"/logs/requests/(\d+)/")
+_LOG_ROWS_JS = """() => [...document.querySelectorAll('#request-table tbody tr')].map(tr => [
+    tr.querySelector('a').getAttribute('href'), tr.querySelector('td:nth-child(2) .badge').textContent.trim()])"""
+
+
+def _newest_log_id(page) -> int:
+    """The id of the newest request-log row so far (the app's database is shared by every browser test)."""
+    return max((int(i) for i in _LOG_ROW_ID.findall(page.request.get("/logs/requests/").text())), default=0)
+
+
+def _log_statuses_after(page, after: int, count: int) -> list[str]:
+    """On the request-log page, wait until `count` rows newer than row `after` are listed; their
+    statuses, newest first. The app writes rows in the background, which on a loaded machine can
+    take a while: rows of earlier tests must not stand in for this test's."""
+    deadline = time.monotonic() + 20
+    while True:
+        rows = [(int(_LOG_ROW_ID.search(href).group(1)), status) for href, status in page.evaluate(_LOG_ROWS_JS)]
+        new = [status for row_id, status in rows if row_id > after]
+        if len(new) >= count or time.monotonic() > deadline:
+            return new
+        page.wait_for_timeout(250)
+        page.reload()
 
 
 def test_a_streamed_prompt_shows_text_as_it_arrives_then_route_and_latency(page, login, vertex, screenshot):
@@ -106,7 +131,9 @@ def test_compare_sends_the_same_conversation_to_two_models_side_by_side(page, lo
 def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, login, vertex, screenshot):
     vertex.add_fault(status=400, model="gemini-2.0-flash")
     login("dave")
+    before = _newest_log_id(page)
     page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
+    page.get_by_label("Key", exact=True).select_option(label="emulator-us · us-central1")
     _send(page, "This one fails")
     pane = page.locator(".pane").first
     expect(pane.locator(".pane-state")).to_have_text("failed", timeout=30_000)
@@ -120,15 +147,8 @@ def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, log
 
     page.get_by_role("link", name="Request log").click()
     table = page.locator("#request-table")
-    # Log rows are written in the background a few milliseconds after the answer: reload until both are in.
-    for _ in range(20):
-        if table.locator("tbody tr").count() >= 2 and "200" in table.locator("tbody tr").first.inner_text():
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    expect(table).to_contain_text("Playground")
-    expect(table.locator("tbody tr").first).to_contain_text("200")
-    expect(table.locator("tbody tr").nth(1)).to_contain_text("400")
+    assert _log_statuses_after(page, before, 2) == ["200", "400"]  # newest first
+    expect(table.locator("tbody tr").first).to_contain_text("Playground")
     expect(page.locator(".chart svg rect.bar-errors").first).to_be_attached()
     expect(page.locator(".chart svg rect.bar-calls").first).to_be_attached()
     screenshot(page, "request-log")
@@ -148,6 +168,7 @@ def test_stop_ends_a_slow_answer_keeps_what_arrived_and_logs_it(page, login, ver
     login("dave")
     page.get_by_label("Model", exact=True).select_option("gemini-2.0-flash")
     page.get_by_label("Key", exact=True).select_option(label="emulator-us · us-central1")
+    before = _newest_log_id(page)
     _send(page, "Tell me a long story")
     pane = page.locator(".pane").first
     answer = pane.locator(".msg.assistant .body").last
@@ -161,10 +182,5 @@ def test_stop_ends_a_slow_answer_keeps_what_arrived_and_logs_it(page, login, ver
     expect(page.get_by_role("button", name="Stop")).to_be_hidden()
     page.get_by_role("link", name="Request log").click()
     table = page.locator("#request-table")
-    for _ in range(20):
-        if "499" in table.inner_text():
-            break
-        page.wait_for_timeout(250)
-        page.reload()
-    expect(table.locator("tbody tr").first).to_contain_text("499")
+    assert _log_statuses_after(page, before, 1) == ["499"]
     expect(table.locator("tbody tr").first).to_contain_text("stopped the answer")
