@@ -13,6 +13,7 @@ does. Streams are retried only until their first byte.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -100,7 +101,7 @@ class AttemptRunner:
         for cand in candidates:
             regions: Iterator[str] = iter((cand.region,))
             if policy.region_failover and cand.family != "tuned":
-                regions = _chain_lazy(cand.region, lambda c=cand: self._failover_regions(c))
+                regions = _chain_lazy(cand.region, functools.partial(self._failover_regions, cand))
             for region in regions:
                 ident = (cand.key.key_id, region, cand.target)
                 if ident in seen:
@@ -194,7 +195,7 @@ class AttemptRunner:
                 host = ""
                 try:
                     url, parsed, host = self._url(cand, region, wire)
-                    first_token = await self.tokens.token(cand.key)
+                    first_token: str | None = await self.tokens.token(cand.key)
                 except (ConfigurationError, AuthenticationError) as exc:
                     # This key cannot be used at all (bad project/region, no token): record it, and
                     # let another key that carries the model answer.

@@ -144,10 +144,11 @@ def vertex_error_detail(body: object) -> tuple[str, str]:
     Bodies that are not JSON (a proxy's HTML page) give ("", a short excerpt).
     """
     if isinstance(body, bytes | bytearray):
+        raw = bytes(body)
         try:
-            body = orjson.loads(body)
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            body = bytes(body).decode("utf-8", "replace")
+            body = raw.decode("utf-8", "replace")
     if isinstance(body, list) and body:
         body = body[0]
     if isinstance(body, dict):

@@ -151,8 +151,9 @@ async def _fetch_all(
             if page == 1 and attempt == 0:
                 stats.first_status = response.status_code if response is not None else None
                 stats.first_latency_ms = latency_ms
-            if error is None:
+            if error is None and response is not None:
                 break
+            assert error is not None
             if not error.retryable or attempt >= retries:
                 raise error
             await asyncio.sleep(_backoff(attempt, error.retry_after))

@@ -178,7 +178,7 @@ def _abandon(client: httpx.AsyncClient) -> None:
     transport = getattr(client, "_transport", None)
     session = getattr(transport, "client", None)
     connector = getattr(session, "_connector", None)
-    if connector is not None:
+    if session is not None and connector is not None:
         with contextlib.suppress(Exception):  # best effort on a dead loop
             connector._close()
         session._connector = None

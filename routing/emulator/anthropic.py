@@ -212,7 +212,7 @@ def events(message: dict[str, Any]) -> list[bytes]:
                 delta = {"type": "text_delta", "text": piece}
                 out.append(_event("content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}))
         elif kind == "thinking":
-            first = {"type": "thinking", "thinking": "", "signature": ""}
+            first: dict[str, Any] = {"type": "thinking", "thinking": "", "signature": ""}
             out.append(_event("content_block_start", {"type": "content_block_start", "index": index, "content_block": first}))
             for piece in T.chunks(block["thinking"], 3):
                 delta = {"type": "thinking_delta", "thinking": piece}

@@ -27,13 +27,15 @@ def _text(content: Any) -> str:
 
 
 def _tool_call(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> dict[str, Any] | None:
-    tools = [t.get("function") for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("function"), dict)]
+    tools: list[dict[str, Any]] = [t["function"] for t in body.get("tools") or []
+                                   if isinstance(t, dict) and isinstance(t.get("function"), dict)]
     tools = [t for t in tools if t.get("name")]
     if not tools or last.get("role") == "tool":
         return None
     choice = body.get("tool_choice", "auto")
     if choice == "none":
         return None
+    chosen: dict[str, Any] | None
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
         chosen = next((t for t in tools if t["name"] == name), tools[0])

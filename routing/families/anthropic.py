@@ -236,7 +236,7 @@ class AnthropicAdapter(BaseAdapter):
     def stream_translator(self, *, model: str, include_usage: bool,
                           request: Json | None = None) -> AnthropicStreamTranslator:
         """`request` (optional): the caller's chat body; in JSON mode only the JSON is streamed as content."""
-        json_mode = bool(request) and ot.response_format(request)[0] != "text"
+        json_mode = request is not None and ot.response_format(request)[0] != "text"
         return AnthropicStreamTranslator(model=model, include_usage=include_usage, json_tool=JSON_TOOL,
                                          json_mode=json_mode)
 

@@ -349,7 +349,7 @@ class GeminiAdapter(BaseAdapter):
     def build_count_tokens(self, request: Json, *, target: str) -> WireRequest:
         ot.validate_chat(request)
         full = build_body(request)
-        body = {k: full[k] for k in ("contents", "systemInstruction", "tools") if k in full}
+        body: Json = {k: full[k] for k in ("contents", "systemInstruction", "tools") if k in full}
         return WireRequest(self.resource(target, "countTokens"), body)
 
     def parse_count_tokens(self, body: Json, *, model: str) -> Json:
