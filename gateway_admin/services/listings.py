@@ -70,10 +70,10 @@ def listing_refresh_enqueue(*, key_id: int) -> None:
         ModelListing.objects.get_or_create(key_id=key_id, defaults={"refresh_requested_at": now})
 
     def enqueue() -> None:
-        from gateway_admin.tasks.listings import models_refresh_task
+        from gateway_admin.tasks.listings import models_refresh_enqueue
 
         try:
-            models_refresh_task.delay(key_id)
+            models_refresh_enqueue(key_id)
         except Exception:
             # A broker outage must not turn a saved key into a 500; the periodic refresh catches up.
             logger.exception("could not enqueue the model-listing refresh of key %s", key_id)

@@ -155,6 +155,9 @@ def test_allowed_models_restrict_the_stored_listing(
 def test_enqueueing_inside_a_transaction_waits_for_the_commit(
     vertex, demo_key, django_capture_on_commit_callbacks, monkeypatch  # type: ignore[no-untyped-def]
 ) -> None:
+    from gateway_admin.celery import app
+
+    app.conf.task_always_eager = False  # with a broker (in_process_tasks restores it)
     sent: list[tuple] = []
     monkeypatch.setattr(tasks.models_refresh_task, "delay", lambda *a, **kw: sent.append((a, kw)))
 
@@ -171,15 +174,40 @@ def test_enqueueing_inside_a_transaction_waits_for_the_commit(
 def test_a_broker_outage_does_not_break_the_write_that_asked_for_a_refresh(
     demo_key, django_capture_on_commit_callbacks, monkeypatch, caplog  # type: ignore[no-untyped-def]
 ) -> None:
+    from gateway_admin.celery import app
+
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionRefusedError("broker down")
 
+    app.conf.task_always_eager = False  # with a broker, which is down (in_process_tasks restores it)
     monkeypatch.setattr(tasks.models_refresh_task, "delay", down)
 
     with django_capture_on_commit_callbacks(execute=True):
         listing_refresh_enqueue(key_id=demo_key.pk)
 
     assert "could not enqueue" in caplog.text
+
+
+def test_without_a_broker_a_refresh_runs_in_process_and_never_touches_kombu(
+    vertex, demo_key, django_capture_on_commit_callbacks, monkeypatch, caplog  # type: ignore[no-untyped-def]
+) -> None:
+    from gateway_admin.celery import app
+
+    def no_broker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the embedded mode must not build a broker connection or producer")
+
+    for name in ("connection_for_write", "producer_or_acquire", "_acquire_connection"):
+        monkeypatch.setattr(app, name, no_broker)
+    ModelListing.objects.filter(key=demo_key).update(fetched_at=None, entries=[])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_refresh_enqueue(key_id=demo_key.pk)
+    assert tasks.keys_refresh_all_task.apply().get() == 1
+
+    assert entry_ids(demo_key.pk) == DEMO_CUSTOM + DEMO_ALIASES
+    assert len([r for r in vertex.requests("/models") if r["method"] == "GET"]) == 2
+    assert "could not enqueue" not in caplog.text
+    assert not [r for r in caplog.records if r.name.startswith("kombu")]
 
 
 def test_a_refresh_of_a_deleted_key_does_nothing(db) -> None:  # type: ignore[no-untyped-def]
