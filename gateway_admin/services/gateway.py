@@ -7,7 +7,9 @@ in every web process, and no call waits for the database after the first. When t
 change, the same Router instance is kept (its cooldowns and learned availability survive).
 
 Model ids are the merged-list ids (`selectors.models.models_for_v1()`) plus every alias the router
-can serve; the `vertex/` prefix that the seed gateway's clients send is accepted and dropped.
+can serve; the `vertex/` prefix that the seed gateway's clients send is accepted and dropped. A
+listed custom model that no alias names is routed under its endpoint id
+(`routing_config.enabled_key_configs()` adds it to its key), so every listed id is callable.
 """
 
 from __future__ import annotations
@@ -215,7 +217,7 @@ async def default_model(family: str, *, token: Scoped) -> str | None:
             continue
         try:
             candidates = state.router.candidates(model_id)
-        except RoutingError:  # an id only the merged list knows (a custom model without deployment)
+        except RoutingError:  # an id only the merged list knows (a custom model without an endpoint)
             continue
         if candidates and candidates[0].family == family:
             return model_id
