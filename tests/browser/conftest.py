@@ -46,6 +46,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Itera
     """uvicorn serving gateway_admin.asgi on a free port, seeded with users and a key on the emulator."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    # The seeded key's listing is read from the emulator: it must answer with its defaults, not with
+    # what an earlier test of the session set (custom models, faults).
+    emulator.reset()
     var = tmp_path_factory.mktemp("app")
     sa_file = var / "service-account.json"
     sa_file.write_text(emulator.service_account_json)
