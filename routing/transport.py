@@ -184,9 +184,25 @@ def _abandon(client: httpx.AsyncClient) -> None:
         session._connector = None
 
 
+def _disown(client: httpx.AsyncClient) -> None:
+    # After a fork the parent still uses these connections, and its event loop's selector (an epoll
+    # descriptor) is shared with the child: the child must not close them through that loop. Only
+    # mark the aiohttp pool closed, so that collecting it in the child does not log "Unclosed client
+    # session" / "Unclosed connector".
+    transport = getattr(client, "_transport", None)
+    session = getattr(transport, "client", None)
+    connector = getattr(session, "_connector", None)
+    if session is not None and connector is not None:
+        connector._closed = True
+        session._connector = None
+
+
 def _reset_after_fork() -> None:
     # A forked child (Celery prefork) must not share its parent's sockets.
     global _last, _sync_client
+    for client in _async_clients.values():
+        with contextlib.suppress(Exception):
+            _disown(client)
     _async_clients.clear()
     _last = (None, None)
     _sync_client = None
