@@ -3,8 +3,8 @@
 Rules (ARCHITECTURE.md, "Upstream faults"): at most `policy.max_retries` retries of one slot (key,
 region, target) on 429/500/502/503/504 and transport errors, with backoff and jitter and Retry-After
 honoured; then the next slot: other regions that serve the model and that the key's
-`region_failover` allows (routing.residency: same residency zone by default, global first under
-"any"), then other keys.
+`region_failover` allows (routing.residency: global first, then anywhere, by default ("any");
+the same residency zone under "geography"; none under "off"), then other keys.
 401/403 drop the token and retry once with a fresh one; 400/404 and the rest are not retried, but a
 404 teaches the catalog that the region does not serve the model and may move on to a region that
 does. Streams are retried only until their first byte.
@@ -92,8 +92,8 @@ class AttemptRunner:
 
     def plan(self, candidates: Sequence[Candidate]) -> Iterator[Slot]:
         """Slots in order: each candidate's own region, then (lazily) other regions serving its
-        target that the key's `region_failover` allows (same residency zone by default; global first
-        under "any"); slots cooling down come last. Computed only as far as it is used."""
+        target that the key's `region_failover` allows (global first by default; the same residency
+        zone under "geography"); slots cooling down come last. Computed only as far as it is used."""
         seen: set[tuple[str, str, str]] = set()
         deferred: list[Slot] = []
         policy = self.policy

@@ -59,10 +59,12 @@ class KeyConfig:
     excluded from repr so that a logged KeyConfig never shows the secret.
 
     `region_failover` says where a call may go when its region answers 429/5xx/404 (see
-    `routing.residency`): "geography" (default: only regions of the same residency zone, e.g.
+    `routing.residency`): "any" (default, the design contract's availability-first behaviour:
+    `global` first where the catalog serves the model there, then anywhere that serves it),
+    "geography" (for data-residency needs: only regions of the same residency zone, e.g.
     us-central1 -> us-east5 or europe-west4 -> europe-west1, never `global` unless the region called
-    is `global`), "any" (`global` first, then anywhere that serves the model) or "off" (only the
-    configured region). Any other value raises `ConfigError("region_failover", ...)`.
+    is `global`) or "off" (never leaves the configured region). Any other value raises
+    `ConfigError("region_failover", ...)`.
     """
 
     key_id: str

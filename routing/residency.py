@@ -4,16 +4,17 @@ A key's region is usually chosen for data residency (a single region, or the `us
 multi-regions). When that region answers 429/5xx (or 404: not served there), the router tries other
 regions that serve the model. `KeyConfig.region_failover` decides which:
 
-- "geography" (default): only regions of the same residency zone as the region being called. The zone
-  is the country, except the European Union, which is one zone (the `eu` multi-region and every
-  region in an EU member state), and the United States (`us` and every us-* region). So
-  us-central1 -> us-east5, us, us-east1...; europe-west4 / eu -> europe-west1, europe-west9...;
-  but never to `global`, never from the EU to London (europe-west2) or Zurich (europe-west6), and never
-  from Tokyo to Mumbai although regions.json files both under "Asia Pacific". A region called `global`
-  has no residency: any region that serves the model is fine.
-- "any": `global` first where it serves the model, then the same geography, then anywhere else
-  (the behaviour before this setting existed).
-- "off": only the region configured (the deployment's override, else the key's).
+- "any" (default): `global` first where it serves the model, then the same geography, then anywhere
+  else. This is the design contract's availability-first behaviour (ARCHITECTURE.md, "Upstream
+  faults": fail over to another region that serves the model, `global` first).
+- "geography" (for data-residency needs): only regions of the same residency zone as the region
+  being called. The zone is the country, except the European Union, which is one zone (the `eu`
+  multi-region and every region in an EU member state), and the United States (`us` and every us-*
+  region). So us-central1 -> us-east5, us, us-east1...; europe-west4 / eu -> europe-west1,
+  europe-west9...; but never to `global`, never from the EU to London (europe-west2) or Zurich
+  (europe-west6), and never from Tokyo to Mumbai although regions.json files both under
+  "Asia Pacific". A region called `global` has no residency: any region that serves the model is fine.
+- "off": never leaves the region configured (the deployment's override, else the key's).
 
 `RetryPolicy.region_failover=False` still turns region failover off for every key.
 """
@@ -21,7 +22,8 @@ regions that serve the model. `KeyConfig.region_failover` decides which:
 from __future__ import annotations
 
 REGION_FAILOVER_MODES: tuple[str, ...] = ("geography", "any", "off")
-DEFAULT_REGION_FAILOVER = "geography"
+# Availability first, as the design contract says; "geography" is the opt-in for data residency.
+DEFAULT_REGION_FAILOVER = "any"
 
 _EU = "European Union"
 _ZONES: dict[str, tuple[str, ...]] = {

@@ -26,8 +26,8 @@ class RetryPolicy:
     - `max_failovers`: other candidates tried after the first (regions, then keys);
       `region_failover` / `max_failover_regions`: whether and how many other regions of the same
       key are tried (regions the catalog says serve the model). Which regions is each key's own
-      `KeyConfig.region_failover` ("geography" by default: the same residency zone only, see
-      `routing.residency`); False here turns region failover off for every key.
+      `KeyConfig.region_failover` ("any" by default: `global` first, then anywhere serving the
+      model; "geography" keeps the residency zone; see `routing.residency`); False here turns region failover off for every key.
     - `cooldown_after` consecutive failures of a (key, region, target) put it aside for
       `cooldown_seconds` in this process; it is still used when nothing else is left.
     - `timeout`: seconds allowed for each phase (connect, write, each read, pool) of every attempt;

@@ -1,4 +1,4 @@
-"""Region failover respects data residency: KeyConfig.region_failover "geography" (default), "any", "off"."""
+"""Region failover respects data residency: KeyConfig.region_failover "any" (default), "geography", "off"."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ async def regions_tried(k: KeyConfig, policy: RetryPolicy = WIDE) -> list[str]:
     return upstream.regions()
 
 
-def test_the_default_is_geography():
+def test_the_default_is_any_as_the_design_contract_puts_availability_first():
     assert KeyConfig(key_id="k", name="k", project_id="demo-project", region="us-central1").region_failover \
-        == "geography"
+        == "any"
 
 
 def test_an_unknown_mode_is_refused_naming_the_field():

@@ -17,7 +17,8 @@ FAST = RetryPolicy(backoff_initial=0.001, backoff_max=0.005, retry_after_cap=0.0
 def make_key(vertex, *, key_id: str = "k1", name: str = "Key one", region: str = "us-central1",
              deployments: dict[str, str] | None = None, deployment_regions: dict[str, str] | None = None,
              allowed: tuple[str, ...] = (), weight: int = 1, credentials: str | None = None,
-             region_failover: str = "geography") -> KeyConfig:
+             region_failover: str | None = "geography") -> KeyConfig:
+    """A KeyConfig on the emulator. region_failover=None leaves KeyConfig's own default ("any")."""
     deployments = deployments if deployments is not None else {}
     regions = deployment_regions or {}
     return KeyConfig(
@@ -26,7 +27,7 @@ def make_key(vertex, *, key_id: str = "k1", name: str = "Key one", region: str =
         credentials=vertex.service_account_json if credentials is None else credentials,
         deployments=tuple(Deployment(alias=a, target=t, region=regions.get(a)) for a, t in deployments.items()),
         allowed_models=allowed, weight=weight, allowed_token_uris=(vertex.token_uri,),
-        region_failover=region_failover,
+        **({} if region_failover is None else {"region_failover": region_failover}),
     )
 
 

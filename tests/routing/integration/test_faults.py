@@ -59,9 +59,11 @@ async def test_429_three_times_fails_over_to_another_region_of_the_same_geograph
     assert "global" not in regions_called(vertex, FLASH_PATH)
 
 
-async def test_a_key_that_allows_any_region_fails_over_to_the_global_region_first(vertex, router_for):
+async def test_a_key_with_the_default_failover_mode_fails_over_to_the_global_region_first(vertex, router_for):
     vertex.add_fault(status=429, model=FLASH, region="us-central1")
-    router = router_for(make_key(vertex, deployments={"flash": FLASH}, region_failover="any"))
+    key = make_key(vertex, deployments={"flash": FLASH}, region_failover=None)
+    assert key.region_failover == "any"
+    router = router_for(key)
 
     result = await router.chat(ask())
 
