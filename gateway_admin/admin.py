@@ -91,7 +91,15 @@ class VertexKeyForm(forms.ModelForm):
 
     class Meta:
         model = VertexKey
-        fields = ["name", "project_id", "project_number", "region", "enabled", "weight"]
+        fields = ["name", "project_id", "project_number", "region", "region_failover", "enabled", "weight"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A post without it keeps the stored mode (or the model default), as the API and dashboard do.
+        self.fields["region_failover"].required = False
+
+    def clean_region_failover(self) -> str:
+        return self.cleaned_data.get("region_failover") or self.instance.region_failover
 
     def _config(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -120,6 +128,7 @@ class VertexKeyForm(forms.ModelForm):
                 config=self._config(),
                 enabled=data.get("enabled"),
                 weight=data.get("weight"),
+                region_failover=data.get("region_failover"),
                 key=self.instance if self.instance.pk else None,
             )
         except ServiceValidationError as exc:
@@ -157,8 +166,8 @@ class AllowedModelInline(admin.TabularInline):
 @admin.register(VertexKey)
 class VertexKeyAdmin(AdminRoleMixin, admin.ModelAdmin):
     form = VertexKeyForm
-    list_display = ["name", "project_id", "region", "enabled", "weight", "credential", "updated_at"]
-    list_filter = ["enabled", "region"]
+    list_display = ["name", "project_id", "region", "region_failover", "enabled", "weight", "credential", "updated_at"]
+    list_filter = ["enabled", "region", "region_failover"]
     search_fields = ["name", "project_id"]
     readonly_fields = ["credential", "created_at", "updated_at"]
     fields = [
@@ -166,6 +175,7 @@ class VertexKeyAdmin(AdminRoleMixin, admin.ModelAdmin):
         "project_id",
         "project_number",
         "region",
+        "region_failover",
         "enabled",
         "weight",
         "credential",
@@ -203,10 +213,12 @@ class VertexKeyAdmin(AdminRoleMixin, admin.ModelAdmin):
                 partial=False,
                 enabled=data["enabled"],
                 weight=data["weight"],
+                region_failover=data["region_failover"],
             )
         else:
             key, warnings = key_create(
-                actor=request.user, name=data["name"], config=config, enabled=data["enabled"], weight=data["weight"]
+                actor=request.user, name=data["name"], config=config, enabled=data["enabled"], weight=data["weight"],
+                region_failover=data["region_failover"],
             )
         obj.pk = key.pk
         obj.refresh_from_db()

@@ -45,6 +45,7 @@ def key_config(key: VertexKey) -> KeyConfig:
         enabled=key.enabled,
         weight=key.weight,
         allowed_token_uris=tuple(settings.ALLOWED_TOKEN_URIS),
+        region_failover=key.region_failover,
     )
 
 

@@ -6,7 +6,19 @@ from django.db import models
 
 
 class VertexKey(models.Model):
-    """One `vertex_key_config`: a GCP project + region + service-account credential."""
+    """One `vertex_key_config`: a GCP project + region + service-account credential.
+
+    `region_failover` is not part of the seed's vertex_key_config: it is the key's own routing
+    setting (routing.residency) beside name/enabled/weight, saying where a call may go when the
+    key's region answers 429/5xx.
+    """
+
+    class RegionFailover(models.TextChoices):
+        # The design contract's availability-first default: `global` first where served there.
+        ANY = "any", "Any region that serves the model (global first)"
+        # For data residency: e.g. europe-west4 may go to europe-west1 but never to global or London.
+        GEOGRAPHY = "geography", "Stay in the key's residency zone"
+        OFF = "off", "Never leave the key's region"
 
     name = models.CharField(max_length=100, unique=True)
     project_id = models.CharField(max_length=30)
@@ -20,6 +32,7 @@ class VertexKey(models.Model):
     credential_private_key_id = models.CharField(max_length=64, blank=True, default="", editable=False)
     enabled = models.BooleanField(default=True)
     weight = models.PositiveIntegerField(default=1)
+    region_failover = models.CharField(max_length=16, choices=RegionFailover.choices, default=RegionFailover.ANY)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

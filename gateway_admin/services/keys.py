@@ -1,8 +1,9 @@
 """Writes of Vertex keys: create, update, delete, import, export.
 
 The request shape is the seed's: `{"name": ..., "enabled"?: bool, "weight"?: int,
-"vertex_key_config": {project_id, project_number, region, auth_credentials, deployments,
-deployment_regions, allowedModels}}`. Validation of the config itself is routing.config's
+"region_failover"?: "any" | "geography" | "off", "vertex_key_config": {project_id, project_number, region, auth_credentials, deployments,
+deployment_regions, allowedModels}}`; `region_failover` is the key's own routing setting
+(routing.residency), never inside vertex_key_config, which stays the seed's shape. Validation of the config itself is routing.config's
 (`parse_vertex_key_config`), so the API, the dashboard and imports refuse exactly the same input.
 Every write is one transaction, writes an audit row, and asks for a model-listing refresh on commit.
 """
@@ -37,6 +38,9 @@ ADC = "application_default"
 
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}")
 WEIGHT_MAX = 1000
+FAILOVER_MODES = tuple(VertexKey.RegionFailover.values)
+# Top-level fields of a key beside its vertex_key_config (API bodies, exports, imports).
+KEY_FIELDS = ("name", "enabled", "weight", "region_failover")
 # Column sizes of gateway_admin.models.keys; routing's validators do not know them.
 _MAX_LEN = {"alias": 128, "target": 128, "region": 40, "model": 128, "project_number": 20}
 
@@ -55,13 +59,15 @@ def _check_name(name: Any, *, key: VertexKey | None, errors: dict[str, list[str]
         errors["name"] = [f'A key named "{name}" already exists.']
 
 
-def _check_flags(enabled: Any, weight: Any, errors: dict[str, list[str]]) -> None:
+def _check_flags(enabled: Any, weight: Any, errors: dict[str, list[str]], region_failover: Any = None) -> None:
     if enabled is not None and not isinstance(enabled, bool):
         errors["enabled"] = ["Must be true or false."]
     if weight is not None and (
         isinstance(weight, bool) or not isinstance(weight, int) or not 1 <= weight <= WEIGHT_MAX
     ):
         errors["weight"] = [f"Must be a whole number from 1 to {WEIGHT_MAX}."]
+    if region_failover is not None and region_failover not in FAILOVER_MODES:
+        errors["region_failover"] = [f"Must be one of {', '.join(FAILOVER_MODES)}."]
 
 
 def _parse_config(config: Any, errors: dict[str, list[str]]) -> ParsedKeyConfig | None:
@@ -95,12 +101,13 @@ def _check_lengths(parsed: ParsedKeyConfig, errors: dict[str, list[str]]) -> Non
 
 
 def key_validate(
-    *, name: Any, config: Any, enabled: Any = None, weight: Any = None, key: VertexKey | None = None
+    *, name: Any, config: Any, enabled: Any = None, weight: Any = None, key: VertexKey | None = None,
+    region_failover: Any = None,
 ) -> ParsedKeyConfig:
     """Check a whole key; raises ServiceValidationError listing every bad field. Saves nothing."""
     errors: dict[str, list[str]] = {}
     _check_name(name, key=key, errors=errors)
-    _check_flags(enabled, weight, errors)
+    _check_flags(enabled, weight, errors, region_failover)
     parsed = _parse_config(config, errors)
     if errors or parsed is None:
         raise ServiceValidationError(errors)
@@ -136,8 +143,10 @@ def key_config_dict(key: VertexKey) -> dict[str, Any]:
 
 
 def key_export(*, key: VertexKey) -> dict[str, Any]:
-    """The key as an import item: name, enabled, weight and the seed-shape config (no secret)."""
-    return {"name": key.name, "enabled": key.enabled, "weight": key.weight, CONFIG: key_config_dict(key)}
+    """The key as an import item: name, enabled, weight, region_failover and the seed-shape config
+    (no secret)."""
+    return {"name": key.name, "enabled": key.enabled, "weight": key.weight,
+            "region_failover": key.region_failover, CONFIG: key_config_dict(key)}
 
 
 def key_credential_summary(key: VertexKey) -> dict[str, str]:
@@ -154,7 +163,8 @@ def key_credential_summary(key: VertexKey) -> dict[str, str]:
 
 def _snapshot(key: VertexKey) -> dict[str, Any]:
     """What the audit log compares. The credential appears only as its fingerprint."""
-    snapshot = {"name": key.name, "enabled": key.enabled, "weight": key.weight, **key_config_dict(key)}
+    snapshot = {"name": key.name, "enabled": key.enabled, "weight": key.weight,
+                "region_failover": key.region_failover, **key_config_dict(key)}
     snapshot["credential"] = key.credential_fingerprint or ADC
     return snapshot
 
@@ -204,13 +214,14 @@ def _save_atomically(fn: Any) -> Any:
 
 
 def key_create(
-    *, actor: Any, name: str, config: Mapping[str, Any], enabled: bool = True, weight: int = 1
+    *, actor: Any, name: str, config: Mapping[str, Any], enabled: bool = True, weight: int = 1,
+    region_failover: str = VertexKey.RegionFailover.ANY,
 ) -> tuple[VertexKey, list[str]]:
     """Create a key from a seed-shape config. Returns (key, availability warnings)."""
-    parsed = key_validate(name=name, config=config, enabled=enabled, weight=weight)
+    parsed = key_validate(name=name, config=config, enabled=enabled, weight=weight, region_failover=region_failover)
 
     def write() -> VertexKey:
-        key = VertexKey(name=name, enabled=enabled, weight=weight)
+        key = VertexKey(name=name, enabled=enabled, weight=weight, region_failover=region_failover)
         _store(key, parsed, replace_credentials=True)
         audit_record(actor=actor, action="create", obj=key, changes=diff({}, _snapshot(key)))
         _refresh_on_commit(key.pk)
@@ -229,6 +240,7 @@ def key_update(
     partial: bool,
     enabled: bool | None = None,
     weight: int | None = None,
+    region_failover: str | None = None,
 ) -> tuple[VertexKey, list[str]]:
     """Update a key. `partial`: the given config fields replace the stored ones, the rest stay.
     Not partial: the config replaces the stored one. Either way, no `auth_credentials` in the config
@@ -253,6 +265,7 @@ def key_update(
         enabled=enabled,
         weight=weight,
         key=key,
+        region_failover=region_failover,
     )
 
     def write() -> VertexKey:
@@ -263,6 +276,8 @@ def key_update(
             locked.enabled = enabled
         if weight is not None:
             locked.weight = weight
+        if region_failover is not None:
+            locked.region_failover = region_failover
         _store(locked, parsed, replace_credentials=replace_credentials)
         changes = diff(before, _snapshot(locked))
         if changes:
@@ -300,7 +315,7 @@ def keys_import(*, actor: Any, items: Any) -> list[VertexKey]:
         if not isinstance(item, Mapping):
             errors[prefix] = ['Each item is an object: {"name": ..., "vertex_key_config": {...}}.']
             continue
-        unknown = sorted(set(item) - {"name", "enabled", "weight", CONFIG})
+        unknown = sorted(set(item) - {*KEY_FIELDS, CONFIG})
         for field in unknown:
             errors[f"{prefix}.{field}"] = ["Unknown field."]
         name = item.get("name")
@@ -312,7 +327,8 @@ def keys_import(*, actor: Any, items: Any) -> list[VertexKey]:
             seen[name] = index
         try:
             key_validate(
-                name=name, config=item.get(CONFIG), enabled=item.get("enabled"), weight=item.get("weight"), key=existing
+                name=name, config=item.get(CONFIG), enabled=item.get("enabled"), weight=item.get("weight"),
+                region_failover=item.get("region_failover"), key=existing,
             )
         except ServiceValidationError as exc:
             for field, reasons in exc.errors.items():
@@ -324,7 +340,7 @@ def keys_import(*, actor: Any, items: Any) -> list[VertexKey]:
     def write() -> list[VertexKey]:
         keys = []
         for item, existing in plan:
-            flags = {f: item[f] for f in ("enabled", "weight") if item.get(f) is not None}
+            flags = {f: item[f] for f in ("enabled", "weight", "region_failover") if item.get(f) is not None}
             if existing is None:
                 key, _ = key_create(actor=actor, name=item["name"], config=item[CONFIG], **flags)
             else:

@@ -172,7 +172,8 @@ def test_export_emits_an_import_item_without_the_credential(admin_client: Client
 
     assert exported.status_code == 200
     body = exported.json()
-    assert body == {"name": "k", "enabled": True, "weight": 1, "vertex_key_config": created["vertex_key_config"]}
+    assert body == {"name": "k", "enabled": True, "weight": 1, "region_failover": "any",
+                    "vertex_key_config": created["vertex_key_config"]}
     assert "PRIVATE KEY" not in exported.content.decode()
 
 

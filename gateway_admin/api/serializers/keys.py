@@ -83,10 +83,20 @@ class _StrictSerializer(serializers.Serializer):
         return attrs
 
 
+_FAILOVER_HELP = (
+    "Where a call may go when the key's region answers 429/5xx: \"any\" (default: any region that serves "
+    "the model, global first), \"geography\" (stay in the key's residency zone, for data residency) or "
+    "\"off\" (never leave the key's region). A key setting, not part of vertex_key_config."
+)
+
+
 class KeyWriteSerializer(_StrictSerializer):
     name = serializers.CharField(trim_whitespace=False, max_length=100)
     enabled = serializers.BooleanField(required=False)
     weight = serializers.IntegerField(required=False, min_value=1, max_value=1000)
+    region_failover = serializers.ChoiceField(
+        choices=VertexKey.RegionFailover.choices, required=False, help_text=_FAILOVER_HELP
+    )
     vertex_key_config = _ConfigField()
 
 
@@ -104,8 +114,10 @@ class KeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = VertexKey
-        fields = ["id", "name", "enabled", "weight", CONFIG, "credential", "warnings", "created_at", "updated_at"]
+        fields = ["id", "name", "enabled", "weight", "region_failover", CONFIG, "credential", "warnings",
+                  "created_at", "updated_at"]
         read_only_fields = fields
+        extra_kwargs = {"region_failover": {"help_text": _FAILOVER_HELP}}
 
     @extend_schema_field(KeyConfigOutputSerializer)
     def get_vertex_key_config(self, key: VertexKey) -> dict[str, Any]:
@@ -130,6 +142,7 @@ class KeyExportSerializer(serializers.Serializer):
     name = serializers.CharField()
     enabled = serializers.BooleanField()
     weight = serializers.IntegerField()
+    region_failover = serializers.ChoiceField(choices=VertexKey.RegionFailover.choices, help_text=_FAILOVER_HELP)
     vertex_key_config = KeyConfigOutputSerializer()
 
 

@@ -99,6 +99,7 @@ class KeyViewSet(
             config=data["vertex_key_config"],
             enabled=data.get("enabled", True),
             weight=data.get("weight", 1),
+            region_failover=data.get("region_failover", VertexKey.RegionFailover.ANY),
         )
         return self._respond(key, warnings, status.HTTP_201_CREATED)
 
@@ -116,6 +117,7 @@ class KeyViewSet(
             partial=partial,
             enabled=data.get("enabled"),
             weight=data.get("weight"),
+            region_failover=data.get("region_failover"),
         )
         return self._respond(key, warnings, status.HTTP_200_OK)
 
