@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 
+from gateway_admin.models import VertexKey
 from gateway_admin.permissions import ROLE_CHOICES
 
 MAX_CREDENTIAL_BYTES = 64 * 1024
@@ -21,6 +22,11 @@ class KeyForm(forms.Form):
         max_length=20, required=False, label="Project number",
         help_text="Only needed for fine-tuned endpoints.")
     region = forms.CharField(max_length=40)
+    # Not required so that a post without it keeps the stored mode (edit) or the default (create).
+    region_failover = forms.ChoiceField(
+        choices=VertexKey.RegionFailover.choices, required=False, label="Region failover",
+        help_text="When this region answers 429/5xx: \u201cany\u201d favours availability (global first); "
+                  "\u201cgeography\u201d keeps prompts in the key's residency zone for data residency.")
     credentials = forms.CharField(
         required=False, strip=True, label="Service-account JSON",
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}))

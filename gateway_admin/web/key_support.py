@@ -46,11 +46,13 @@ def picker_context() -> dict[str, Any]:
 
 
 def save_key(*, actor: Any, key: VertexKey | None, name: str, config: dict[str, Any], enabled: bool,
-             weight: int) -> tuple[VertexKey, list[str]]:
+             weight: int, region_failover: str | None = None) -> tuple[VertexKey, list[str]]:
+    """Create or replace a key; `region_failover` None keeps the stored mode (or the default)."""
     if key is None:
-        return key_services.key_create(actor=actor, name=name, config=config, enabled=enabled, weight=weight)
+        return key_services.key_create(actor=actor, name=name, config=config, enabled=enabled, weight=weight,
+                                       region_failover=region_failover or VertexKey.RegionFailover.ANY)
     return key_services.key_update(actor=actor, key=key, name=name, config=config, partial=False,
-                                   enabled=enabled, weight=weight)
+                                   enabled=enabled, weight=weight, region_failover=region_failover)
 
 
 def delete_key(*, actor: Any, key: VertexKey) -> None:

@@ -111,6 +111,37 @@ def test_editing_without_pasting_keeps_the_stored_credential(admin_client, servi
     assert list(key.deployments.values_list("alias", flat=True)) == ["gemini-flash"]
 
 
+def test_the_form_offers_region_failover_beside_the_region_with_any_preselected(admin_client):
+    html = admin_client.get(reverse("key-create")).content.decode()
+    assert '<label for="id_region_failover">Region failover</label>' in html
+    assert html.index('id="id_region"') < html.index('id="id_region_failover"') < html.index('id="id_project_number"')
+    assert '<option value="any" selected>' in html
+    assert '<option value="geography">' in html and '<option value="off">' in html
+    assert "data residency" in html and 'aria-describedby="help_region_failover"' in html
+
+
+def test_the_region_failover_mode_is_saved_and_shown_on_edit(admin_client):
+    response = admin_client.post(reverse("key-create"), _form(use_adc="on", region_failover="geography"))
+    assert response.status_code == 302
+    key = VertexKey.objects.get(name="prod-eu")
+    assert key.region_failover == "geography"
+    assert '<option value="geography" selected>' in admin_client.get(response["Location"]).content.decode()
+    assert admin_client.post(reverse("key-edit", args=[key.pk]), _form(region_failover="off")).status_code == 302
+    key.refresh_from_db()
+    assert key.region_failover == "off"
+    assert AuditLog.objects.get(action="update").changes == {"region_failover": ["geography", "off"]}
+
+
+def test_a_bad_region_failover_is_refused_beside_the_field_and_nothing_is_saved(admin_client):
+    response = admin_client.post(reverse("key-create"), _form(use_adc="on", region_failover="everywhere"))
+    assert response.status_code == 400
+    html = response.content.decode()
+    error_at = html.index('id="err_region_failover"')
+    assert html.index('id="id_region_failover"') < error_at < html.index('id="help_region_failover"')
+    assert "everywhere" in html[error_at:error_at + 300] and 'aria-invalid="true"' in html
+    assert VertexKey.objects.count() == 0
+
+
 def test_the_edit_page_lists_rows_and_shows_identity_not_secret(admin_client, demo_key, emulator):
     html = admin_client.get(reverse("key-edit", args=[demo_key.pk])).content.decode()
     assert 'value="claude-3-5-haiku@20241022"' in html

@@ -31,7 +31,7 @@ from gateway_admin.web.forms import (
 
 from .base import render_page, strip_prefix
 
-SCALAR_FIELDS = {"name", "project_id", "project_number", "region", "weight", "enabled"}
+SCALAR_FIELDS = {"name", "project_id", "project_number", "region", "region_failover", "weight", "enabled"}
 FIELD_ALIASES = {"auth_credentials": "credentials", "credential": "credentials", "allowed_models": "allowedModels"}
 
 
@@ -125,7 +125,8 @@ def _save(request: HttpRequest, key: VertexKey | None) -> HttpResponse:
     try:
         key, warnings = key_support.save_key(actor=request.user, key=key, name=form.cleaned_data["name"].strip(),
                                              config=config, enabled=form.cleaned_data["enabled"],
-                                             weight=form.cleaned_data["weight"])
+                                             weight=form.cleaned_data["weight"],
+                                             region_failover=form.cleaned_data["region_failover"] or None)
     except ServiceValidationError as exc:
         _apply_errors(exc.errors, form, deployments, allowed)
         return _form_page(request, form=form, key=key if editing else None, deployments=deployments,
@@ -141,7 +142,8 @@ def _save(request: HttpRequest, key: VertexKey | None) -> HttpResponse:
 def key_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
-    form = KeyForm(initial={"enabled": True, "weight": 1, "region": "global"})
+    form = KeyForm(initial={"enabled": True, "weight": 1, "region": "global",
+                            "region_failover": VertexKey.RegionFailover.ANY})
     return _form_page(request, form=form, key=None, deployments=[], allowed=[])
 
 
@@ -152,7 +154,7 @@ def key_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _save(request, key)
     form = KeyForm(editing=True, initial={
         "name": key.name, "project_id": key.project_id, "project_number": key.project_number,
-        "region": key.region, "enabled": key.enabled, "weight": key.weight,
+        "region": key.region, "region_failover": key.region_failover, "enabled": key.enabled, "weight": key.weight,
         "use_adc": key.uses_default_credentials,
     })
     deployments, allowed = _rows_from_key(key)
