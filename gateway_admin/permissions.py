@@ -29,9 +29,9 @@ def user_role(user: AbstractBaseUser | AnonymousUser | None) -> str | None:
     """"admin", "developer" or None. Cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return None
-    cached = getattr(user, _CACHE_ATTR, False)
+    cached: str | bool | None = getattr(user, _CACHE_ATTR, False)
     if cached is not False:
-        return cached
+        return cached if isinstance(cached, str) else None
     role: str | None
     if getattr(user, "is_superuser", False):
         role = ROLE_ADMIN

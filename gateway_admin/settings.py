@@ -9,6 +9,7 @@ CREDENTIAL_KEYS and SECRET_KEY. There is no code path that exists only in produc
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import environ
@@ -24,7 +25,7 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
-def _local_secret(filename: str, make: callable) -> str:  # type: ignore[valid-type]
+def _local_secret(filename: str, make: Callable[[], str]) -> str:
     """Read (or create once, mode 0600) a secret file under var/ for the embedded mode."""
     path = VAR_DIR / filename
     if not path.exists():

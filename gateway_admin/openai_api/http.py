@@ -33,6 +33,12 @@ def sse_event(event: str, data: Any) -> bytes:
 SSE_DONE = b"data: [DONE]\n\n"
 
 
+def model_of(body: dict[str, Any]) -> str:
+    """The `model` the caller named, or "" when it is missing or not a string (validation says why)."""
+    model = body.get("model")
+    return model if isinstance(model, str) else ""
+
+
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
     """The request body as a JSON object, or an ApiError naming what is wrong."""
     from .errors import invalid_request

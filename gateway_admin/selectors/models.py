@@ -28,6 +28,7 @@ def listing_state(*, key: VertexKey, listing: ModelListing | None) -> dict[str, 
     requested = listing.refresh_requested_at if listing else None
     fetched = listing.fetched_at if listing else None
     started = listing.refresh_started_at if listing else None
+    failed = listing.last_error_at if listing else None
     return {
         "key_id": key.pk,
         "key_name": key.name,
@@ -39,14 +40,14 @@ def listing_state(*, key: VertexKey, listing: ModelListing | None) -> dict[str, 
         "fetched_at": _iso(fetched),
         "stale": bool(listing.stale) if listing else False,
         "last_error": listing.last_error if listing else "",
-        "last_error_at": _iso(listing.last_error_at) if listing else None,
+        "last_error_at": _iso(failed),
         "refresh_requested_at": _iso(requested),
         "refresh_started_at": _iso(started),
         # Pending: asked for (or running) and not finished since.
         "refreshing": bool(
             started is not None
             or (requested is not None and (fetched is None or requested > fetched)
-                and (listing.last_error_at is None or requested > listing.last_error_at))
+                and (failed is None or requested > failed))
         ),
     }
 

@@ -84,7 +84,7 @@ def build_request(*, model: str, messages: Sequence[Mapping[str, str]], system: 
 def _attempts(attempts: Sequence[Any] | None) -> list[dict[str, Any]]:
     out = []
     for a in attempts or ():
-        d = dataclasses.asdict(a) if dataclasses.is_dataclass(a) else dict(vars(a))
+        d = dataclasses.asdict(a) if dataclasses.is_dataclass(a) and not isinstance(a, type) else dict(vars(a))
         out.append(sanitize({k: v for k, v in d.items() if not k.startswith("_")}))
     return out
 

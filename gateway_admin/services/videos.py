@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SECONDS = "8"
 DEFAULT_SIZE = "1280x720"
-STATUSES = {s.value for s in VideoJob.Status}
+STATUSES = set(VideoJob.Status.values)
 
 
 def poll_interval() -> float:

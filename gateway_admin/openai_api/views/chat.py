@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from gateway_admin.services.gateway import aresolve_model
 
-from ..http import read_json_object
+from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import Call, answer, v1_endpoint
 from .streaming import chat_stream_response, responses_stream_response
@@ -15,7 +15,7 @@ from .streaming import chat_stream_response, responses_stream_response
 @v1_endpoint("chat")
 async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = read_json_object(request)
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     call.stream = body.get("stream") is True
     validate("ChatCompletionRequest", body)
     call.keep_request_body(body)
@@ -31,7 +31,7 @@ async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase
 @v1_endpoint("responses")
 async def responses(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = read_json_object(request)
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     call.stream = body.get("stream") is True
     validate("ResponsesRequest", body)
     call.keep_request_body(body)

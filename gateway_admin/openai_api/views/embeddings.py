@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponseBase
 
 from gateway_admin.services.gateway import aresolve_model
 
-from ..http import read_json_object
+from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import Call, answer, v1_endpoint
 
@@ -30,7 +30,7 @@ def _logged(response: dict[str, Any]) -> dict[str, Any]:
 @v1_endpoint("embeddings")
 async def embeddings(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = read_json_object(request)
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     validate("EmbeddingsRequest", body)
     call.keep_request_body(body)
     model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]

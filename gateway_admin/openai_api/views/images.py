@@ -17,7 +17,7 @@ from django.http.multipartparser import MultiPartParserError
 from gateway_admin.services.gateway import aresolve_model
 
 from ..errors import ApiError, invalid_request
-from ..http import read_json_object
+from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import Call, answer, v1_endpoint
 
@@ -103,7 +103,7 @@ async def _images(call: Call, body: dict[str, Any], *, edit: bool) -> HttpRespon
 @v1_endpoint("images")
 async def generations(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = read_json_object(request)
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     validate("ImageGenerationRequest", body)
     return await _images(call, body, edit=False)
 
@@ -111,7 +111,7 @@ async def generations(request: HttpRequest, call: Call) -> HttpResponseBase:
 @v1_endpoint("images")
 async def edits(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = await read_body(request, files=("image", "mask"))
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     for name in ("model", "prompt", "image"):
         if not body.get(name):
             raise invalid_request(f"{name}: is required.", param=name)

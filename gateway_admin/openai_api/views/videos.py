@@ -20,6 +20,7 @@ from gateway_admin.services.videos import (
 
 from ..db import run_db
 from ..errors import ApiError, invalid_request, not_found
+from ..http import model_of
 from ..schemas import validate
 from .base import Call, answer, v1_endpoint
 from .images import read_body
@@ -30,7 +31,7 @@ async def videos(request: HttpRequest, call: Call) -> HttpResponseBase:
     body = await read_body(request, files=("input_reference",))
     if isinstance(body.get("seconds"), str) and not body["seconds"].strip():
         body.pop("seconds")
-    call.model = body.get("model") if isinstance(body.get("model"), str) else ""
+    call.model = model_of(body)
     reference = body.pop("input_reference", None)
     validate("VideoCreateRequest", body)
     call.keep_request_body(dict(body))

@@ -62,7 +62,7 @@ CREDENTIAL_MARKERS = ("credential", "client_email", "private_key", "fingerprint"
 
 OBJECT_LABELS = {"vertexkey": "Key", "apitoken": "API token", "user": "User", "deployment": "Deployment",
                  "availabilityoverride": "Availability override"}
-EMPTY = (None, "", [], {})
+EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
 def _show(value: Any) -> str | None:
