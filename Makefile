@@ -32,6 +32,7 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check: $(VENV)/.installed
 	$(BIN)/python manage.py check
