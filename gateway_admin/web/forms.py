@@ -25,8 +25,8 @@ class KeyForm(forms.Form):
     # Not required so that a post without it keeps the stored mode (edit) or the default (create).
     region_failover = forms.ChoiceField(
         choices=VertexKey.RegionFailover.choices, required=False, label="Region failover",
-        help_text="When this region answers 429/5xx: \u201cany\u201d favours availability (global first); "
-                  "\u201cgeography\u201d keeps prompts in the key's residency zone for data residency.")
+        help_text="When this region answers 429/5xx: any region favours availability (global first); "
+                  "staying in the residency zone keeps prompts there, for data residency.")
     credentials = forms.CharField(
         required=False, strip=True, label="Service-account JSON",
         widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}))

@@ -20,6 +20,9 @@ def test_an_admin_creates_a_key_with_an_uploaded_service_account_and_deployments
     page.get_by_label("Name", exact=True).fill("browser-key")
     page.get_by_label("Region", exact=True).select_option("us-central1")
     expect(page.locator("#region-note")).to_contain_text("data residency")
+    failover = page.get_by_label("Region failover")
+    expect(failover).to_have_value("any")
+    failover.select_option(label="Stay in the key's residency zone")
 
     sa_file = tmp_path / "key.json"
     sa_file.write_text(emulator.service_account_json)
@@ -59,6 +62,7 @@ def test_an_admin_creates_a_key_with_an_uploaded_service_account_and_deployments
     expect(page.locator("#current-identity")).to_contain_text(emulator.service_account["client_email"])
     expect(page.locator(".deployment-row")).to_have_count(2)
     expect(page.locator(".deployment-row").nth(1).get_by_label("Region override")).to_have_value("us-east5")
+    expect(page.get_by_label("Region failover")).to_have_value("geography")
     assert "PRIVATE KEY" not in page.content()
 
     page.get_by_role("button", name="Test connection").click()
