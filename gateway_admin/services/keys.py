@@ -30,6 +30,7 @@ from routing.config import (
     availability_warnings,
     parse_vertex_key_config,
 )
+from routing.residency import DEFAULT_REGION_FAILOVER
 
 CONFIG = "vertex_key_config"
 CREDENTIALS = "auth_credentials"
@@ -215,7 +216,7 @@ def _save_atomically(fn: Any) -> Any:
 
 def key_create(
     *, actor: Any, name: str, config: Mapping[str, Any], enabled: bool = True, weight: int = 1,
-    region_failover: str = VertexKey.RegionFailover.ANY,
+    region_failover: str = DEFAULT_REGION_FAILOVER,
 ) -> tuple[VertexKey, list[str]]:
     """Create a key from a seed-shape config. Returns (key, availability warnings)."""
     parsed = key_validate(name=name, config=config, enabled=enabled, weight=weight, region_failover=region_failover)

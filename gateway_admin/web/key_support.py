@@ -18,6 +18,7 @@ from gateway_admin.services.errors import ServiceValidationError
 from routing import catalog as routing_catalog
 from routing import config as routing_config_mod
 from routing import listing as routing_listing
+from routing.residency import DEFAULT_REGION_FAILOVER
 
 # Shown beside the region picker; from seeds 000 (global endpoint) and 002 (Claude on Vertex).
 REGION_NOTES = {
@@ -50,7 +51,7 @@ def save_key(*, actor: Any, key: VertexKey | None, name: str, config: dict[str, 
     """Create or replace a key; `region_failover` None keeps the stored mode (or the default)."""
     if key is None:
         return key_services.key_create(actor=actor, name=name, config=config, enabled=enabled, weight=weight,
-                                       region_failover=region_failover or VertexKey.RegionFailover.ANY)
+                                       region_failover=region_failover or DEFAULT_REGION_FAILOVER)
     return key_services.key_update(actor=actor, key=key, name=name, config=config, partial=False,
                                    enabled=enabled, weight=weight, region_failover=region_failover)
 

@@ -12,6 +12,7 @@ from django.test import Client
 from gateway_admin import routing_config
 from gateway_admin.models import AuditLog, VertexKey
 from gateway_admin.services.keys import key_update
+from routing.residency import DEFAULT_REGION_FAILOVER, REGION_FAILOVER_MODES
 
 URL = "/api/v1/keys/"
 CONFIG = {"project_id": "my-project", "region": "europe-west4", "auth_credentials": "",
@@ -151,6 +152,11 @@ def test_the_openapi_schema_documents_the_three_modes(admin_client: Client) -> N
 
 
 # --- routing ----------------------------------------------------------------------------------
+
+
+def test_the_stored_modes_and_default_are_routing_s():
+    assert set(VertexKey.RegionFailover.values) == set(REGION_FAILOVER_MODES)
+    assert VertexKey._meta.get_field("region_failover").default == DEFAULT_REGION_FAILOVER == "any"
 
 
 @pytest.mark.django_db

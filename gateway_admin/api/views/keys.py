@@ -25,6 +25,7 @@ from gateway_admin.permissions import IsAdminRole
 from gateway_admin.selectors.keys import key_list
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.keys import key_create, key_delete, key_export, key_update, keys_import
+from routing.residency import DEFAULT_REGION_FAILOVER
 
 _EXAMPLE = OpenApiExample(
     "Gemini and Claude on one key",
@@ -99,7 +100,7 @@ class KeyViewSet(
             config=data["vertex_key_config"],
             enabled=data.get("enabled", True),
             weight=data.get("weight", 1),
-            region_failover=data.get("region_failover", VertexKey.RegionFailover.ANY),
+            region_failover=data.get("region_failover", DEFAULT_REGION_FAILOVER),
         )
         return self._respond(key, warnings, status.HTTP_201_CREATED)
 

@@ -28,6 +28,7 @@ from gateway_admin.web.forms import (
     check_rows,
     deployment_rows_from_post,
 )
+from routing.residency import DEFAULT_REGION_FAILOVER
 
 from .base import render_page, strip_prefix
 
@@ -143,7 +144,7 @@ def key_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _save(request, None)
     form = KeyForm(initial={"enabled": True, "weight": 1, "region": "global",
-                            "region_failover": VertexKey.RegionFailover.ANY})
+                            "region_failover": DEFAULT_REGION_FAILOVER})
     return _form_page(request, form=form, key=None, deployments=[], allowed=[])
 
 
