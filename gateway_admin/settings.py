@@ -249,7 +249,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        # One line per upstream call is noise at gateway rates; failures are logged by routing.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # Celery beat: model listings refreshed, and key health recorded, every few minutes. Other areas add
