@@ -6,7 +6,6 @@ Public names are re-exported by `routing.listing`; import them from there.
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from .errors import (
     UpstreamServerError,
     UpstreamTimeoutError,
 )
+from .retry import RetryPolicy, parse_retry_after
 
 __all__ = ["MAX_PAGES", "PAGE_SIZE", "KeyCheck", "alist_custom_models", "check_key"]
 
@@ -56,16 +56,6 @@ def _upstream_message(response: httpx.Response) -> str:
     return ""
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
 _STATUS_ERRORS: dict[int, type[RoutingError]] = {
     401: AuthenticationError,
     403: UpstreamPermissionError,
@@ -87,16 +77,15 @@ def _error_for(response: httpx.Response, page: int) -> RoutingError:
     if detail:
         text += f" ({detail})"
     cls = _STATUS_ERRORS.get(status) or (UpstreamServerError if status >= 500 else UpstreamError)
-    kwargs: dict[str, Any] = {"upstream_status": status, "retry_after": _retry_after(response)}
+    kwargs: dict[str, Any] = {"upstream_status": status, "retry_after": parse_retry_after(response.headers)}
     if cls is UpstreamError:
         kwargs["status"] = 502
     return cls(text, **kwargs)
 
 
-def _backoff(attempt: int, retry_after: float | None) -> float:
-    if retry_after is not None:
-        return min(retry_after, MAX_RETRY_WAIT_SECONDS)
-    return min(0.25 * (2**attempt) + random.uniform(0, 0.1), MAX_RETRY_WAIT_SECONDS)
+# A page retry waits a little (listing is a background read), and never longer than 10 s.
+_PAGE_RETRY = RetryPolicy(backoff_initial=0.25, backoff_max=MAX_RETRY_WAIT_SECONDS, jitter=0.3,
+                          retry_after_cap=MAX_RETRY_WAIT_SECONDS)
 
 
 @dataclass
@@ -156,7 +145,7 @@ async def _fetch_all(
             assert error is not None
             if not error.retryable or attempt >= retries:
                 raise error
-            await asyncio.sleep(_backoff(attempt, error.retry_after))
+            await asyncio.sleep(_PAGE_RETRY.backoff(attempt + 1, error.retry_after))
             attempt += 1
         stats.pages = page
         try:
