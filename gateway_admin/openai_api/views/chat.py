@@ -12,33 +12,29 @@ from .base import Call, answer, v1_endpoint
 from .streaming import chat_stream_response, responses_stream_response
 
 
-@v1_endpoint("chat")
-async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def _converse(request: HttpRequest, call: Call, *, schema: str, responses_api: bool) -> HttpResponseBase:
+    """Chat Completions and Responses differ only in schema, router call and stream framing."""
     body = read_json_object(request)
     call.model = model_of(body)
     call.stream = body.get("stream") is True
-    validate("ChatCompletionRequest", body)
+    validate(schema, body)
     call.keep_request_body(body)
     model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
     call.model = model
     body["model"] = model
     if call.stream:
+        if responses_api:
+            return responses_stream_response(call, await router.responses_stream(body))
         return chat_stream_response(call, await router.chat_stream(body))
-    result = await router.chat(body)
+    result = await (router.responses(body) if responses_api else router.chat(body))
     return answer(result.response, source=result, logged_body=result.response, usage=result.usage)
+
+
+@v1_endpoint("chat")
+async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase:
+    return await _converse(request, call, schema="ChatCompletionRequest", responses_api=False)
 
 
 @v1_endpoint("responses")
 async def responses(request: HttpRequest, call: Call) -> HttpResponseBase:
-    body = read_json_object(request)
-    call.model = model_of(body)
-    call.stream = body.get("stream") is True
-    validate("ResponsesRequest", body)
-    call.keep_request_body(body)
-    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
-    call.model = model
-    body["model"] = model
-    if call.stream:
-        return responses_stream_response(call, await router.responses_stream(body))
-    result = await router.responses(body)
-    return answer(result.response, source=result, logged_body=result.response, usage=result.usage)
+    return await _converse(request, call, schema="ResponsesRequest", responses_api=True)
