@@ -71,9 +71,11 @@ class V1SecurityMiddleware:
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.ssl_required and not request.is_secure():
-            from .errors import ApiError
+            from gateway_admin.pipeline.errors import GatewayError
 
-            return ApiError(403, "This gateway accepts HTTPS only.", code="https_required").response()
+            from .errors import error_response
+
+            return error_response(GatewayError(403, "This gateway accepts HTTPS only.", code="https_required"))
         response = await self.get_response(request)
         if self.nosniff:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")

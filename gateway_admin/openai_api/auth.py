@@ -20,8 +20,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .db import run_db
-from .errors import ApiError, unauthorized
+from gateway_admin.aio import run_db
+from gateway_admin.pipeline.errors import unauthorized
 
 NEGATIVE_CACHE_SECONDS = 2.0
 MAX_ENTRIES = 10_000
@@ -96,7 +96,7 @@ def bearer_token(request: HttpRequest) -> str:
 
 
 async def authenticate(request: HttpRequest) -> TokenInfo:
-    """The caller's token, or ApiError 401 (missing, malformed, unknown, revoked or expired)."""
+    """The caller's token, or GatewayError 401 (missing, malformed, unknown, revoked or expired)."""
     raw = bearer_token(request)
     digest = hashlib.sha256(raw.encode()).hexdigest()
     now = time.monotonic()
@@ -137,4 +137,4 @@ async def _lookup_once(digest: str, raw: str) -> TokenInfo | None:
     return info
 
 
-__all__ = ["ApiError", "TokenInfo", "authenticate", "bearer_token", "clear_cache", "forget_token"]
+__all__ = ["TokenInfo", "authenticate", "bearer_token", "clear_cache", "forget_token"]
