@@ -84,7 +84,12 @@ class AttemptRunner:
         self.policy = policy
         self.client = client
         self.cooldowns = cooldowns
-        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if policy.timeout is None else policy.timeout
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if policy.timeout is not None or policy.connect_timeout is not None:
+            default = self._timeout_default()
+            self._timeout = httpx.Timeout(policy.timeout if policy.timeout is not None else default.read,
+                                          connect=policy.connect_timeout if policy.connect_timeout is not None
+                                          else default.connect)
         # (project, region, resource, query) -> (url, parsed url, host); parsing a URL costs httpx ~0.1 ms.
         self._urls: dict[tuple[Any, ...], tuple[str, httpx.URL, str]] = {}
 
@@ -239,8 +244,8 @@ class AttemptRunner:
                             catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
                     except httpx.HTTPError as exc:
                         if _is_timeout(exc):
-                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} in "
-                                                       f"time ({type(exc).__name__}).")
+                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} within "
+                                                       f"{self._wait_of(exc)} ({type(exc).__name__}).")
                         else:
                             err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
                                                  f"({_cause_name(exc)}).")
@@ -298,6 +303,17 @@ class AttemptRunner:
             await resp.aclose()
             raise
         return _Exchange(200, resp.headers, None, resp, raw, first)
+
+    @staticmethod
+    def _timeout_default() -> httpx.Timeout:
+        return transport.settings().timeout()
+
+    def _wait_of(self, exc: httpx.HTTPError) -> str:
+        """The wait that ran out, for the message ("10 s to connect", "120 s")."""
+        timeout = self._timeout if isinstance(self._timeout, httpx.Timeout) else self._timeout_default()
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"{timeout.connect:g} s to connect"
+        return f"{timeout.read:g} s"
 
     def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
         key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())

@@ -31,7 +31,8 @@ class RetryPolicy:
     - `cooldown_after` consecutive failures of a (key, region, target) put it aside for
       `cooldown_seconds` in this process; it is still used when nothing else is left.
     - `timeout`: seconds allowed for each phase (connect, write, each read, pool) of every attempt;
-      None keeps the transport's own timeouts (routing.transport.configure).
+      `connect_timeout` overrides it for the connect phase; None keeps the transport's own
+      timeouts (routing.transport.configure).
     """
 
     max_retries: int = 2
@@ -46,6 +47,7 @@ class RetryPolicy:
     cooldown_after: int = 3
     cooldown_seconds: float = 30.0
     timeout: float | None = None
+    connect_timeout: float | None = None
 
     def backoff(self, retry: int, retry_after: float | None = None,
                 rand: Callable[[], float] = random.random) -> float:
