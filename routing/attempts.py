@@ -17,13 +17,14 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import orjson
 
 from routing import endpoints, transport
 from routing.auth import TokenCache
+from routing.candidates import Candidate
 from routing.catalog import Catalog
 from routing.config import ConfigError
 from routing.errors import (
@@ -36,12 +37,10 @@ from routing.errors import (
     UpstreamTimeoutError,
     error_from_vertex,
 )
+from routing.families import FamilyAdapter, WireRequest
 from routing.results import Attempt, RouteResult
 from routing.retry import Cooldowns, RetryPolicy, parse_retry_after
 from routing.route_stream import RouteStream, StreamRoute
-
-if TYPE_CHECKING:
-    from routing.router import Candidate
 
 Json = dict[str, Any]
 _REDACTED = "Bearer [redacted]"
@@ -62,7 +61,7 @@ class Call:
 
     model: str
     capability: str
-    build: Callable[[Any, Candidate], Any]
+    build: Callable[[FamilyAdapter, Candidate], WireRequest]
 
 
 @dataclass

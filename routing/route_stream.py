@@ -17,6 +17,7 @@ import httpx
 import orjson
 
 from routing.errors import RoutingError, StreamInterruptedError
+from routing.results import Attempt
 from routing.sse import SSEDecoder
 
 Json = dict[str, Any]
@@ -42,7 +43,7 @@ class ChunkTransform(Protocol):
 class StreamRoute:
     """Where the stream comes from (the same fields RouteResult has)."""
 
-    attempts: list[Any]
+    attempts: list[Attempt]
     key_id: str
     key_name: str
     region: str

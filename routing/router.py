@@ -56,17 +56,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from routing.attempts import AttemptRunner, Call, Slot
 from routing.auth import TOKEN_CACHE, TokenCache
+from routing.candidates import Candidate
 from routing.catalog import DEFAULT_CATALOG, Catalog
 from routing.config import ConfigError, KeyConfig
 from routing.errors import ConfigurationError, InvalidRequestError, ModelNotFoundError
-from routing.families import adapter_for
+from routing.families import FamilyAdapter, WireRequest, adapter_for
 from routing.results import Attempt, RouteResult
 from routing.retry import COOLDOWNS, Cooldowns, RetryPolicy
 from routing.route_stream import RouteStream
@@ -74,22 +74,6 @@ from routing.route_stream import RouteStream
 Json = dict[str, Any]
 
 __all__ = ["Attempt", "Candidate", "RetryPolicy", "RouteResult", "RouteStream", "Router"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way to serve an alias: a key, the resolved target and the region to call."""
-
-    key: KeyConfig
-    alias: str
-    target: str
-    region: str
-    family: str
-    adapter: Any
-
-    @property
-    def key_id(self) -> str:
-        return self.key.key_id
 
 
 class Router:
@@ -270,14 +254,14 @@ def _compile(keys: Sequence[KeyConfig]) -> dict[str, list[Candidate]]:
     return by_alias
 
 
-def _adapter(target: str) -> Any:
+def _adapter(target: str) -> FamilyAdapter:
     try:
         return adapter_for(target)
     except ConfigError as exc:
         raise ConfigurationError(f"{target!r} cannot be called: {exc.message}") from None
 
 
-def _adapter_or_none(target: str) -> Any:
+def _adapter_or_none(target: str) -> FamilyAdapter | None:
     try:
         return adapter_for(target)
     except ConfigError:
@@ -293,7 +277,7 @@ def _model_of(request: Json) -> str:
     return model
 
 
-def _build_chat(request: Json, model: str) -> Callable[[Any, Candidate], Any]:
+def _build_chat(request: Json, model: str) -> Callable[[FamilyAdapter, Candidate], WireRequest]:
     return lambda adapter, cand: adapter.build_chat(request, target=cand.target, model=model)
 
 
