@@ -4,7 +4,8 @@ The hot path must not pay a database round trip per call, so the answer of
 `services.tokens.api_token_authenticate` is kept for `GATEWAY_TOKEN_CACHE_SECONDS` (default 10 s)
 under the sha256 of the token (the raw token is never kept). `services.tokens.api_token_revoke`
 evicts the token here (`forget_token`), so in the process that revoked it the token stops working
-at once; other web processes keep it for at most that many seconds. Expiry is checked on every
+at once; other web processes keep it for at most that many seconds. The same holds when the owner
+loses their role or is deactivated (`services.users.user_update` evicts the owner's tokens). Expiry is checked on every
 hit. Concurrent misses for one token share a single lookup.
 """
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gateway_admin.models import ApiToken
+from gateway_admin.permissions import user_role
 from gateway_admin.services.audit import audit_record
 from gateway_admin.services.errors import ServiceValidationError
 
@@ -96,20 +97,30 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     now and again after the commit (a call in between could have cached the not yet revoked row).
     Other web processes keep a cached token for at most GATEWAY_TOKEN_CACHE_SECONDS.
     """
-    from gateway_admin.openai_api.auth import forget_token
-
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="revoke", obj=token)
-    digest = token.token_hash
-    forget_token(digest)
-    transaction.on_commit(lambda: forget_token(digest))
+    _forget(token.token_hash)
     return token
 
 
+def api_tokens_forget_for_user(*, user: Any) -> None:
+    """After a user's role or active flag changed: this process's /v1 forgets their tokens at once
+    (now and after the commit), so the next call is checked against the new role."""
+    for digest in ApiToken.objects.filter(user=user).values_list("token_hash", flat=True):
+        _forget(digest)
+
+
+def _forget(digest: str) -> None:
+    from gateway_admin.openai_api.auth import forget_token
+
+    forget_token(digest)
+    transaction.on_commit(lambda: forget_token(digest))
+
+
 def api_token_authenticate(raw: str | None) -> ApiToken | None:
-    """The live token matching `raw` (with its user), or None. Sync; wrap with sync_to_async in async code."""
+    """The live token matching `raw` whose owner is active and has a role (with its user), or None. Sync; wrap with sync_to_async in async code."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = (
@@ -117,8 +128,8 @@ def api_token_authenticate(raw: str | None) -> ApiToken | None:
         .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
+    if token is None or user_role(token.user) is None:
+        return None  # inactive, or no role any more: a token carries its owner's role
     now = timezone.now()
     if token.expires_at is not None and token.expires_at <= now:
         return None

@@ -182,3 +182,33 @@ def test_a_responses_stream_cut_midway_ends_with_an_error_event(live_v1, demo_ke
     assert error["type"] == "error" and error["message"] and error["code"]
     sequence = [json.loads(d.removeprefix("data: "))["sequence_number"] for _, d in events]
     assert sequence == sorted(sequence) and len(set(sequence)) == len(sequence)
+
+
+@pytest.mark.parametrize("change", [{"role": None}, {"is_active": False}])
+def test_a_token_stops_working_when_its_owner_loses_access(live_v1, demo_key, developer_user, admin_user,
+                                                          api_token_factory, change):
+    from django.test import Client
+
+    raw = api_token_factory(developer_user, name="owner loses access")
+    assert post(live_v1, raw).status_code == 200  # now cached in the server's process
+    admin = Client()
+    admin.force_login(admin_user)
+    response = admin.patch(f"/api/v1/users/{developer_user.pk}/", change, content_type="application/json")
+    assert response.status_code == 200, response.content
+    # The process that changed the user evicts the owner's tokens at once (no cache reset here).
+    assert_openai_error(post(live_v1, raw), 401, code="invalid_api_key")
+    assert_openai_error(live_v1.http.get("/v1/models", headers={"Authorization": f"Bearer {raw}"}), 401)
+    # The config API refuses the token too.
+    assert live_v1.http.get("/api/v1/models/", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_a_token_of_a_user_without_a_role_is_refused_after_the_cache_window(live_v1, demo_key, developer_user,
+                                                                          api_token_factory):
+    from gateway_admin.openai_api import auth
+    from gateway_admin.permissions import set_user_role
+
+    raw = api_token_factory(developer_user, name="role removed elsewhere")
+    assert post(live_v1, raw).status_code == 200
+    set_user_role(developer_user, None)  # as another web process would: no eviction here
+    auth.clear_cache()  # the GATEWAY_TOKEN_CACHE_SECONDS window has passed
+    assert_openai_error(post(live_v1, raw), 401)
