@@ -82,6 +82,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
         body = {"detail": _summary(errors), "code": "invalid", "errors": errors}
+    elif isinstance(exc, exceptions.ParseError) and exc.get_codes() == "too_deep":
+        body = {"detail": str(exc.detail), "code": "too_deep", "errors": {"body": [str(exc.detail)]}}
     elif isinstance(exc, exceptions.ParseError):
         body = {"detail": "The request body is not valid JSON.", "code": "parse_error", "errors": {"body": [str(exc.detail)]}}
     else:

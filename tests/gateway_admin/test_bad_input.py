@@ -313,3 +313,32 @@ def test_import_names_with_nul_characters_are_refused_without_touching_the_datab
 
     assert response.status_code == 400
     assert "[0].name" in response.json()["errors"]
+
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("depth", [65, 490, 5000, 100_000])
+def test_a_body_nested_too_deep_is_a_400_without_a_traceback(
+    depth: int, admin_client: Client, no_outbound: list, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    before = _counts()
+    body = '{"name": "deep", "vertex_key_config": ' + _nested(depth - 1) + "}"
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    _assert_refused(response, "body", before, no_outbound, code="too_deep")
+    assert str(MAX_JSON_DEPTH) in response.json()["errors"]["body"][0]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_a_body_at_the_depth_limit_is_parsed(admin_client: Client, no_outbound: list) -> None:
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    body = '{"name": "deep", "vertex_key_config": ' + _nested(MAX_JSON_DEPTH - 1) + "}"
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"  # refused for its content, not its depth

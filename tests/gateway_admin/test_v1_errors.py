@@ -212,3 +212,16 @@ def test_a_token_of_a_user_without_a_role_is_refused_after_the_cache_window(live
     set_user_role(developer_user, None)  # as another web process would: no eviction here
     auth.clear_cache()  # the GATEWAY_TOKEN_CACHE_SECONDS window has passed
     assert_openai_error(post(live_v1, raw), 401)
+
+
+@pytest.mark.parametrize("depth", [65, 450, 1020, 5000])
+def test_messages_nested_too_deep_get_a_400_without_a_traceback(live_v1, demo_key, token, caplog, depth):
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    content = "[" * depth + "]" * depth
+    raw = '{"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": ' + content + "}]}"
+    response = live_v1.http.post("/v1/chat/completions", content=raw,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    error = assert_openai_error(response, 400, code="too_deep")
+    assert str(MAX_JSON_DEPTH) in error["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
