@@ -225,3 +225,13 @@ def test_messages_nested_too_deep_get_a_400_without_a_traceback(live_v1, demo_ke
     error = assert_openai_error(response, 400, code="too_deep")
     assert str(MAX_JSON_DEPTH) in error["message"]
     assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_a_malformed_token_endpoint_reply_is_a_502_upstream_authentication_error(live_v1, demo_key, token, vertex):
+    from routing.auth import TOKEN_CACHE
+
+    TOKEN_CACHE.clear()
+    vertex.add_fault(path_contains="/token", malformed=True)
+    error = assert_openai_error(post(live_v1, token), 502, code="upstream_authentication_error")
+    assert "malformed" in error["message"]
+    TOKEN_CACHE.clear()
