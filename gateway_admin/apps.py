@@ -30,3 +30,9 @@ class GatewayAdminConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_sqlite_files_owner_only, dispatch_uid="sqlite-files-owner-only")
+        from routing.retry import COOLDOWNS
+
+        from .key_cooldowns import CacheKeyCooldowns
+
+        # Keys put aside for a broken credential are put aside in every web process.
+        COOLDOWNS.shared = CacheKeyCooldowns()
