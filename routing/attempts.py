@@ -243,11 +243,13 @@ class AttemptRunner:
                             status, ex.body, target=cand.target, region=region, project_id=cand.key.project_id,
                             catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
                     except httpx.HTTPError as exc:
+                        # The message reaches the caller: name the region and model, never the host
+                        # (behind a base-URL override it is a private address). Attempts keep `host`.
                         if _is_timeout(exc):
-                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} in "
+                            err = UpstreamTimeoutError(f"Vertex AI in {region} did not answer {cand.target} in "
                                                        f"time ({type(exc).__name__}).")
                         else:
-                            err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
+                            err = TransportError(f"Could not reach Vertex AI in {region} for {cand.target} "
                                                  f"({_cause_name(exc)}).")
                     except UpstreamServerError as exc:  # a 200 whose body is not JSON
                         err = exc

@@ -389,3 +389,25 @@ def test_the_limits_are_inclusive(admin_client: Client, service_account_json: st
               "allowedModels": [f"m{i}" for i in range(MAX_ALLOWED_MODELS)]}
     response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
     assert response.status_code == 201, response.content[:500]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_in_the_api_shape(admin_client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    big = b'{"name": "' + b"x" * 20_000_000 + b'"}'
+    response = admin_client.post(URL, big, content_type="application/json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "request_too_large" and "body" in body["errors"] and body["detail"]
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("path", ["/api/nope/", "/api/v2/keys/", "/api/schema/extra", "/api/v1/nope/"])
+def test_unknown_api_paths_answer_the_api_json_404(path: str, admin_client: Client) -> None:
+    response = admin_client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_unknown_page_paths_still_answer_the_html_404(admin_client: Client) -> None:
+    response = admin_client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")

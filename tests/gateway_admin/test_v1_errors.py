@@ -235,3 +235,25 @@ def test_a_malformed_token_endpoint_reply_is_a_502_upstream_authentication_error
     error = assert_openai_error(post(live_v1, token), 502, code="upstream_authentication_error")
     assert "malformed" in error["message"]
     TOKEN_CACHE.clear()
+
+
+def test_a_body_over_the_upload_limit_gets_413_in_openai_shape(live_v1, demo_key, token):
+    big = b'{"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "' + b"x" * 20_000_000 + b'"}]}'
+    response = live_v1.http.post("/v1/chat/completions", content=big,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert_openai_error(response, 413, code="request_too_large")
+
+
+def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1, demo_key, token, settings):
+    import socket
+
+    from gateway_admin.services import gateway
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.VERTEX_BASE_URL = f"http://127.0.0.1:{port}"  # a closed private address
+    gateway.reset()
+    error = assert_openai_error(post(live_v1, token), 502)
+    assert "Vertex AI in " in error["message"] and "gemini-2.0-flash" in error["message"]  # the last region tried
+    assert "127.0.0.1" not in error["message"] and str(port) not in error["message"]
