@@ -22,7 +22,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Session keys, request bodies and secrets live here: owner only (an existing var/ is tightened too).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _local_secret(filename: str, make: Callable[[], str]) -> str:
@@ -159,6 +161,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The address counted is the socket's peer, or with TRUSTED_PROXY_COUNT proxies in front only the
+# entry the outermost of them appended to X-Forwarded-For (gateway_admin/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ValueError(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "gateway_admin.client_address.client_address"
 # A locked sign-in gets a page in the app's layout saying for how long (429, as axes answers).
 AXES_LOCKOUT_CALLABLE = "gateway_admin.web.views.lockout.locked_out"
 

@@ -102,7 +102,9 @@ class AttemptRunner:
         deferred: list[Slot] = []
         policy = self.policy
         cooling = self.cooldowns.cooling
+        key_cooling = self.cooldowns.key_cooling
         for cand in candidates:
+            key_aside = key_cooling(cand.key.key_id)
             regions: Iterator[str] = iter((cand.region,))
             if policy.region_failover and cand.family != "tuned":
                 regions = _chain_lazy(cand.region, functools.partial(self._failover_regions, cand))
@@ -112,7 +114,7 @@ class AttemptRunner:
                     continue
                 seen.add(ident)
                 slot = Slot(cand, region)
-                if cooling(ident):
+                if key_aside or cooling(ident):
                     deferred.append(slot)
                 else:
                     yield slot
@@ -181,7 +183,7 @@ class AttemptRunner:
         client = self.client or transport.async_client()
         attempts: list[Attempt] = []
         error: RoutingError | None = None
-        refreshed = False  # the one token refresh of this call (401/403) is used
+        refreshed: set[str] = set()  # keys whose one token refresh of this call (401/403) is used
         only_served = False  # after a 404: only regions the catalog says serve the target
         used = 0
         broken_keys: set[str] = set()
@@ -207,6 +209,8 @@ class AttemptRunner:
                                             exc.user_message, (time.perf_counter() - t0) * 1000,
                                             bool(attempts) and attempts[-1].key_id != cand.key.key_id))
                     broken_keys.add(cand.key.key_id)
+                    if isinstance(exc, AuthenticationError):
+                        self.cooldowns.key_failure(cand.key.key_id, policy, exc.user_message)
                     error = exc
                     continue
                 content = orjson.dumps(wire.body) if wire.body is not None else None
@@ -237,16 +241,19 @@ class AttemptRunner:
                                 attempt.error = exc.user_message
                                 raise
                             self.cooldowns.success(ident)
+                            self.cooldowns.key_success(cand.key.key_id)
                             return result
                         err: RoutingError = error_from_vertex(
                             status, ex.body, target=cand.target, region=region, project_id=cand.key.project_id,
                             catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
                     except httpx.HTTPError as exc:
+                        # The message reaches the caller: name the region and model, never the host
+                        # (behind a base-URL override it is a private address). Attempts keep `host`.
                         if _is_timeout(exc):
-                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} within "
+                            err = UpstreamTimeoutError(f"Vertex AI in {region} did not answer {cand.target} within "
                                                        f"{self._wait_of(exc)} ({type(exc).__name__}).")
                         else:
-                            err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
+                            err = TransportError(f"Could not reach Vertex AI in {region} for {cand.target} "
                                                  f"({_cause_name(exc)}).")
                     except UpstreamServerError as exc:  # a 200 whose body is not JSON
                         err = exc
@@ -254,10 +261,16 @@ class AttemptRunner:
                         attempts.append(Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, status,
                                                 err.user_message, (time.perf_counter() - t0) * 1000, moved))
                     error = err
-                    if status in (401, 403) and not refreshed:
-                        refreshed = True
+                    if status in (401, 403) and cand.key.key_id not in refreshed:
+                        refreshed.add(cand.key.key_id)
                         self.tokens.invalidate(cand.key, token)
                         continue
+                    if status in (401, 403):
+                        # Refused even with a fresh token: the key's credential does not work here.
+                        # Put it aside like a region answering 429, and let another key answer.
+                        self.cooldowns.key_failure(cand.key.key_id, policy, err.user_message)
+                        broken_keys.add(cand.key.key_id)
+                        break
                     if status == 404:
                         if cand.family != "tuned":
                             self.catalog.learn_not_served(cand.target, region)

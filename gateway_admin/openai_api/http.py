@@ -8,6 +8,8 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
+from gateway_admin.json_limits import DEPTH_MESSAGE, exceeds_depth
+
 JSON = "application/json"
 SSE = "text/event-stream"
 
@@ -55,7 +57,11 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg:  # orjson stops at 1024 levels ("depth limit exceeded")
+            raise invalid_request(DEPTH_MESSAGE, code="too_deep") from None
         raise invalid_request(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
     if not isinstance(data, dict):
         raise invalid_request("The request body must be a JSON object.")
+    if exceeds_depth(data):
+        raise invalid_request(DEPTH_MESSAGE, code="too_deep")
     return data

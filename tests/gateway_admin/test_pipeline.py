@@ -70,10 +70,10 @@ def test_a_configuration_change_reaches_the_next_call_in_this_process(demo_key, 
 
 def test_scope_is_checked_before_existence_and_nothing_is_recorded_twice(demo_key, developer_user,
                                                                          api_token_factory):
-    from gateway_admin.openai_api.auth import _lookup
+    from gateway_admin.services.tokens import _info
 
     raw = api_token_factory(developer_user, model_scopes=["gemini-2.0-flash"])
-    token = _lookup(raw)
+    token = _info(raw)
     assert token is not None
     call = GatewayCall(surface="openai", operation="chat", caller=Caller.of_token(token))
     with pytest.raises(GatewayError) as refused:
