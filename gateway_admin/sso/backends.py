@@ -168,7 +168,7 @@ class OIDCBackend(OIDCAuthenticationBackend):
         if role is None:
             if user is not None:
                 sso_role_sync(user=user, role=None)  # out of every group: their tokens lose the role too
-            if user is None or not user.is_superuser:
+            if user is None or not getattr(user, "is_superuser", False):
                 raise NoAccess(email=email, groups=groups)
         if user is None:
             user = sso_user_create(email=email, claims=claims, provider=settings.OIDC_PROVIDER_NAME)

@@ -28,7 +28,7 @@ class PasswordForm(AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not settings.LOCAL_LOGIN_ENABLED:
-            self.error_messages: dict[str, str] = {
+            self.error_messages = {
                 **AuthenticationForm.error_messages,
                 "invalid_login": "Password sign-in is for superusers only here; everyone else signs in with "
                                  f"{settings.OIDC_PROVIDER_NAME}.",
