@@ -183,7 +183,8 @@ if OIDC_ENABLED:
     from gateway_admin.sso.config import validate_oidc_settings
 
     validate_oidc_settings(issuer=OIDC_ISSUER, client_id=OIDC_CLIENT_ID, client_secret=OIDC_CLIENT_SECRET,
-                           scopes=OIDC_SCOPES, default_role=OIDC_DEFAULT_ROLE)
+                           scopes=OIDC_SCOPES, default_role=OIDC_DEFAULT_ROLE,
+                           allowed_domains=OIDC_ALLOWED_DOMAINS)
     AUTHENTICATION_BACKENDS.append("gateway_admin.sso.backends.OIDCBackend")
 # mozilla-django-oidc's own names, derived from the ones above (read only by gateway_admin/sso/).
 OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
@@ -197,7 +198,6 @@ OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
 OIDC_STORE_ID_TOKEN = True  # the hint for the provider's end-session endpoint at sign-out
 OIDC_CREATE_USER = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
-OIDC_REDIRECT_REQUIRE_HTTPS = env.bool("SECURE_SSL_REDIRECT", default=False)
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

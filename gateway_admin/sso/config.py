@@ -24,7 +24,7 @@ def origin_of(url: str) -> str:
 
 
 def validate_oidc_settings(*, issuer: str, client_id: str, client_secret: str, scopes: str,
-                           default_role: str) -> None:
+                           default_role: str, allowed_domains: list[str]) -> None:
     """Fail at start-up, naming the variable, rather than at someone's first sign-in."""
     parts = urlsplit(issuer)
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -41,6 +41,10 @@ def validate_oidc_settings(*, issuer: str, client_id: str, client_secret: str, s
         raise ImproperlyConfigured("OIDC_SCOPES must include 'openid'.")
     if default_role and default_role not in ROLE_NAMES:
         raise ImproperlyConfigured(f"OIDC_DEFAULT_ROLE must be empty or one of: {', '.join(ROLE_NAMES)}.")
+    if default_role and not allowed_domains:
+        # With Google as the provider that would be every Google account in the world.
+        raise ImproperlyConfigured("OIDC_DEFAULT_ROLE gives a role to everyone the provider signs in: "
+                                   "set OIDC_ALLOWED_DOMAINS too.")
 
 
 class ProviderUnavailable(Exception):

@@ -417,10 +417,11 @@ def test_sign_out_without_an_end_session_endpoint_goes_to_the_login_page(oidc: L
     ({"client_secret": ""}, "OIDC_CLIENT_SECRET"),
     ({"scopes": "email profile"}, "openid"),
     ({"default_role": "owner"}, "OIDC_DEFAULT_ROLE"),
+    ({"default_role": "developer", "allowed_domains": []}, "set OIDC_ALLOWED_DOMAINS too"),
 ])
 def test_bad_oidc_settings_fail_at_start_naming_the_variable(kwargs: dict[str, str], words: str) -> None:
     good = {"issuer": "https://idp.example.com", "client_id": "a", "client_secret": "b",
-            "scopes": "openid email", "default_role": ""}
+            "scopes": "openid email", "default_role": "developer", "allowed_domains": ["example.com"]}
     validate_oidc_settings(**good)
     with pytest.raises(ImproperlyConfigured, match=words):
         validate_oidc_settings(**{**good, **kwargs})
