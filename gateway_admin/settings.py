@@ -177,6 +177,9 @@ OIDC_DEFAULT_ROLE: str = env.str("OIDC_DEFAULT_ROLE", default="")
 OIDC_ALLOWED_DOMAINS: list[str] = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
 OIDC_PROVIDER_NAME: str = env.str("OIDC_PROVIDER_NAME", default="your identity provider")
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+# A session from the provider lasts at most this long, so someone who leaves the company is out of
+# open browsers within a working day, not the two weeks of a password session.
+OIDC_SESSION_SECONDS = env.int("OIDC_SESSION_SECONDS", default=12 * 3600)
 # Password sign-in for everyone (on) or for superusers only (off; they sign in at /login/?local=1).
 LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 if OIDC_ENABLED:

@@ -132,6 +132,11 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
         except SuspiciousOperation as exc:
             return _refused(request, f"The sign-in answer is not valid ({exc}).")
 
+    def login_success(self) -> HttpResponse:
+        response = super().login_success()
+        self.request.session.set_expiry(settings.OIDC_SESSION_SECONDS)
+        return response
+
     def login_failure(self) -> HttpResponse:
         user = getattr(self, "user", None)
         if user is not None and not user.is_active:

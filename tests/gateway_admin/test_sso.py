@@ -107,6 +107,13 @@ def test_a_member_of_the_admin_group_is_created_as_admin(oidc: LoopbackIdP) -> N
     assert client.get("/").status_code == 200  # the admin's overview
 
 
+def test_a_session_from_the_provider_lasts_oidc_session_seconds(oidc: LoopbackIdP) -> None:
+    client = Client()
+    with override_settings(OIDC_SESSION_SECONDS=3600):
+        sign_in(client, oidc, groups=["gw-devs"])
+    assert 3590 <= client.session.get_expiry_age() <= 3600
+
+
 def test_a_member_of_the_developer_group_is_a_developer(oidc: LoopbackIdP) -> None:
     client = Client()
     sign_in(client, oidc, groups=["gw-devs"])
@@ -372,6 +379,18 @@ def test_with_local_login_off_only_superusers_sign_in_with_a_password(
         root = Client()
         assert root.post("/login/", {"username": "root", "password": PASSWORD}).status_code == 302
         assert root.session["_auth_user_id"]
+
+
+def test_with_local_login_off_the_django_admin_refuses_a_staff_password_too(oidc: LoopbackIdP, admin_user: Any) -> None:
+    from tests.fixtures.django_data import PASSWORD
+
+    assert admin_user.is_staff
+    with override_settings(LOCAL_LOGIN_ENABLED=False):
+        client = Client()
+        response = client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD})
+        assert response.status_code == 200 and "_auth_user_id" not in client.session
+    client = Client()
+    assert client.post("/admin/login/", {"username": admin_user.username, "password": PASSWORD}).status_code == 302
 
 
 def test_axes_still_locks_password_sign_ins_with_oidc_configured(oidc: LoopbackIdP, developer_user: Any) -> None:
