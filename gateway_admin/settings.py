@@ -146,13 +146,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password sign-in is Django's ModelBackend, refusing everyone but superusers when LOCAL_LOGIN_ENABLED
+# is off; the OIDC block below adds the identity provider's backend.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "gateway_admin.sso.backends.LocalPasswordBackend",
 ]
-# Password sign-in goes through LocalPasswordBackend, which refuses everyone but superusers when
-# LOCAL_LOGIN_ENABLED is off (the OIDC block below adds the identity provider's backend).
-AUTHENTICATION_BACKENDS[-1] = "gateway_admin.sso.backends.LocalPasswordBackend"
 # Messages stay server-side: the admin shows a new API token once through a message.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
@@ -176,6 +175,7 @@ OIDC_DEVELOPER_GROUPS: list[str] = env.list("OIDC_DEVELOPER_GROUPS", default=[])
 OIDC_DEFAULT_ROLE: str = env.str("OIDC_DEFAULT_ROLE", default="")
 OIDC_ALLOWED_DOMAINS: list[str] = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
 OIDC_PROVIDER_NAME: str = env.str("OIDC_PROVIDER_NAME", default="your identity provider")
+OIDC_SIGN_ALGO: str = env.str("OIDC_SIGN_ALGO", default="RS256")
 OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
 # A session from the provider lasts at most this long, so someone who leaves the company is out of
 # open browsers within a working day, not the two weeks of a password session.
@@ -187,19 +187,18 @@ if OIDC_ENABLED:
 
     validate_oidc_settings(issuer=OIDC_ISSUER, client_id=OIDC_CLIENT_ID, client_secret=OIDC_CLIENT_SECRET,
                            scopes=OIDC_SCOPES, default_role=OIDC_DEFAULT_ROLE,
-                           allowed_domains=OIDC_ALLOWED_DOMAINS)
+                           allowed_domains=OIDC_ALLOWED_DOMAINS, sign_algo=OIDC_SIGN_ALGO)
     AUTHENTICATION_BACKENDS.append("gateway_admin.sso.backends.OIDCBackend")
 # mozilla-django-oidc's own names, derived from the ones above (read only by gateway_admin/sso/).
 OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
 OIDC_RP_SCOPES = OIDC_SCOPES
-OIDC_RP_SIGN_ALGO: str = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SIGN_ALGO = OIDC_SIGN_ALGO
 OIDC_USE_PKCE = True
 OIDC_USE_NONCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
 OIDC_STORE_ID_TOKEN = True  # the hint for the provider's end-session endpoint at sign-out
-OIDC_CREATE_USER = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 # permissions.ROLES, spelled out: settings import this module before the apps are loaded
 # (tests/gateway_admin/test_sso.py keeps the two in step).
 ROLE_NAMES = ("admin", "developer")
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -24,7 +25,7 @@ def origin_of(url: str) -> str:
 
 
 def validate_oidc_settings(*, issuer: str, client_id: str, client_secret: str, scopes: str,
-                           default_role: str, allowed_domains: list[str]) -> None:
+                           default_role: str, allowed_domains: list[str], sign_algo: str = "RS256") -> None:
     """Fail at start-up, naming the variable, rather than at someone's first sign-in."""
     parts = urlsplit(issuer)
     if parts.scheme not in ("https", "http") or not parts.hostname:
@@ -39,6 +40,10 @@ def validate_oidc_settings(*, issuer: str, client_id: str, client_secret: str, s
         raise ImproperlyConfigured("OIDC_CLIENT_SECRET is required when OIDC_ISSUER is set.")
     if "openid" not in scopes.split():
         raise ImproperlyConfigured("OIDC_SCOPES must include 'openid'.")
+    if sign_algo not in ASYMMETRIC_ALGORITHMS:
+        # A symmetric algorithm would make the client secret a signing key that anyone holding it
+        # could mint ID tokens with.
+        raise ImproperlyConfigured(f"OIDC_SIGN_ALGO must be one of {', '.join(ASYMMETRIC_ALGORITHMS)}.")
     if default_role and default_role not in ROLE_NAMES:
         raise ImproperlyConfigured(f"OIDC_DEFAULT_ROLE must be empty or one of: {', '.join(ROLE_NAMES)}.")
     if default_role and not allowed_domains:

@@ -436,6 +436,7 @@ def test_sign_out_without_an_end_session_endpoint_goes_to_the_login_page(oidc: L
     ({"client_secret": ""}, "OIDC_CLIENT_SECRET"),
     ({"scopes": "email profile"}, "openid"),
     ({"default_role": "owner"}, "OIDC_DEFAULT_ROLE"),
+    ({"sign_algo": "HS256"}, "OIDC_SIGN_ALGO"),
     ({"default_role": "developer", "allowed_domains": []}, "set OIDC_ALLOWED_DOMAINS too"),
 ])
 def test_bad_oidc_settings_fail_at_start_naming_the_variable(kwargs: dict[str, str], words: str) -> None:
