@@ -90,20 +90,24 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
             raise Http404("Sign-in with an identity provider is not configured.")
         states = request.session.get("oidc_states")
         state = request.GET.get("state", "")
+        if not isinstance(states, dict) or not state or state not in states:
+            return _refused(request, "This sign-in answer does not belong to a sign-in started in this browser "
+                                     "(its state is unknown or was already used). Start again from the sign-in page.")
         if request.GET.get("error"):
-            if isinstance(states, dict) and state in states:
-                del states[state]  # a refused answer cannot be completed later either
-                request.session.modified = True
+            del states[state]  # a refused answer cannot be completed later either
+            request.session.modified = True
             reason = request.GET.get("error_description") or request.GET["error"]
             return _refused(request, f"{settings.OIDC_PROVIDER_NAME} did not sign you in: {reason[:300]}",
                             status=403)
-        if not request.GET.get("code") or not state:
-            return _refused(request, "The sign-in answer has no code or no state.")
-        if not isinstance(states, dict) or state not in states:
-            return _refused(request, "This sign-in answer does not belong to a sign-in started in this browser "
-                                     "(its state is unknown or was already used). Start again from the sign-in page.")
+        if not request.GET.get("code"):
+            return _refused(request, "The sign-in answer has no code.")
         self.user = None
         try:
+            # RFC 9207: a provider that names itself in the answer must name the one we sent the user to.
+            answered_by = request.GET.get("iss")
+            if answered_by is not None and answered_by != provider_metadata().issuer:
+                return _refused(request, "The sign-in answer comes from another provider than the one this "
+                                         "sign-in was sent to.")
             return super().get(request)
         except NoAccess as exc:
             if request.user.is_authenticated:
@@ -121,7 +125,7 @@ class OIDCCallbackView(OIDCAuthenticationCallbackView):
             error = ""
             try:
                 error = str(exc.response.json().get("error", "")) if exc.response is not None else ""
-            except ValueError:
+            except (ValueError, AttributeError):
                 pass
             return _refused(request, f"{settings.OIDC_PROVIDER_NAME} refused to exchange the sign-in code"
                                      f"{f' ({error[:80]})' if error else ''}; it may have been used already. "

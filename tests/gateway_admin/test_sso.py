@@ -315,6 +315,29 @@ def test_an_error_answer_from_the_provider_is_shown(oidc: LoopbackIdP) -> None:
     assert params["state"] not in client.session["oidc_states"]
 
 
+def test_an_error_answer_for_a_state_this_browser_never_sent_does_not_show_its_text(oidc: LoopbackIdP) -> None:
+    client = Client()
+    start(client)
+    response = client.get("/oidc/callback/", {"error": "access_denied", "error_description": "Call 555-0100",
+                                              "state": "forged"})
+    assert_refused(response, client, "does not belong to a sign-in started in this browser")
+    assert "555-0100" not in response.content.decode()
+
+
+def test_an_answer_naming_another_issuer_is_refused(oidc: LoopbackIdP) -> None:
+    client = Client()
+    params = start(client)
+    oidc.answer_with(oidc.id_token(nonce=params["nonce"], sub="ada"), **ADA, groups=["gw-admins"])
+    response = client.get("/oidc/callback/", {"code": "c", "state": params["state"], "iss": "https://evil.example"})
+    assert_refused(response, client, "another provider than the one this sign-in was sent to")
+    assert oidc.token_requests == []
+
+    params = start(client)  # the right one is accepted
+    oidc.answer_with(oidc.id_token(nonce=params["nonce"], sub="ada"), **ADA, groups=["gw-admins"])
+    response = client.get("/oidc/callback/", {"code": "c", "state": params["state"], "iss": oidc.issuer})
+    assert response.status_code == 302 and signed_in_user(client) is not None
+
+
 def test_an_unreachable_provider_is_a_clear_503(oidc: LoopbackIdP) -> None:
     with override_settings(OIDC_ISSUER="http://127.0.0.1:9"):
         forget_provider_metadata()
