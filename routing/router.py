@@ -42,6 +42,23 @@ CONTRACT (used by gateway_admin: playground, /v1 API, listing health):
         async def video_start(self, request: dict, *, key_id=None) -> RouteResult
         async def video_poll(self, *, key_id: str, region: str, target: str, operation: str) -> RouteResult
 
+NATIVE CALLS (routing/native.py; Anthropic- and Vertex-dialect clients):
+
+        Router(..., betas: BetaTable | None = None)      # routing.betas; admin overrides on top
+        async def messages(self, body: dict, *, betas: str | list[str] | None = None,
+                           key_id: str | None = None) -> RouteResult
+        async def messages_stream(self, body, *, betas=None, key_id=None) -> RawRouteStream
+        async def messages_count_tokens(self, body, *, betas=None, key_id=None) -> RouteResult
+        async def vertex(self, model_alias: str, action: str, body: bytes, *, betas=None,
+                         region_preference: str | None = None, key_id=None,
+                         query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream
+        def resolve_model(self, name: str) -> tuple[str, list[str]]   # (alias, betas to add)
+        def alias_for_target(self, target: str) -> str | None
+
+    RouteResult gains betas_dropped: list[str], raw_body: bytes | None, status: int | None; for these
+    calls `usage` is {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"}.
+    RawRouteStream yields bytes and has the RouteStream fields plus betas_dropped and status.
+
 Errors raised are routing.errors.RoutingError subclasses; the last error carries the attempts as
 `.attempts`. Cooldowns are per process, keyed (key_id, region, target).
 
