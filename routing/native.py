@@ -18,7 +18,9 @@ the OpenAI calls (routing.attempts), but the caller's body is passed through:
   (Vertex accepts the SDK's value when the SDK calls it directly; rewriting it would re-encode the
   body). `region_preference` (the location in the caller's URL) is tried first when the key's
   `region_failover` allows leaving the key's region for it and the catalog does not say the model is
-  not served there; otherwise the key's region is used, as for every other call.
+  not served there; otherwise the key's region is used, as for every other call. The API version
+  the caller used (v1 or v1beta1: google-genai's default) is kept, since some fields exist only in
+  v1beta1.
 
 A candidate whose region the catalog says does not serve the target (a `global` key asked for
 Claude Opus 4.1, which seed 004 says needs a regional endpoint) starts at the first region that
@@ -36,6 +38,7 @@ import orjson
 
 from routing.attempts import Call, Slot, wire_request
 from routing.betas import parse_betas
+from routing.endpoints import API_VERSIONS
 from routing.errors import InvalidRequestError, UpstreamServerError
 from routing.families.anthropic import ANTHROPIC_VERSION, COUNT_TOKENS_RESOURCE
 from routing.families.base import WireRequest
@@ -238,11 +241,13 @@ class NativeCalls:
     # -- /vertex pass-through -------------------------------------------------------------------
 
     async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None,
-                     region_preference: str | None, key_id: str | None, query: Mapping[str, str] | None
-                     ) -> RouteResult | RawRouteStream:
+                     region_preference: str | None, key_id: str | None, query: Mapping[str, str] | None,
+                     api_version: str = "v1") -> RouteResult | RawRouteStream:
         router = self.router
         if not isinstance(body, bytes | bytearray):
             raise InvalidRequestError("body: the request body must be bytes.")
+        if api_version not in API_VERSIONS:
+            raise InvalidRequestError(f"api_version: must be one of {', '.join(API_VERSIONS)}.")
         alias, extra = router.resolve_model(model_alias)
         candidates = router.candidates(alias, key_id=key_id)
         family = candidates[0].family
@@ -278,7 +283,7 @@ class NativeCalls:
                        else bytes(body))
             # orjson serialises a Fragment as its bytes, unchanged: the body goes out verbatim.
             return WireRequest(resource, cast(Json, orjson.Fragment(content)), query=wire_query, stream=stream,
-                               headers=headers)
+                               headers=headers, api_version=api_version)
 
         def dropped_for(cand: Candidate) -> list[str]:
             return dropped if cand.family == "anthropic" else requested

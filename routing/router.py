@@ -51,7 +51,8 @@ NATIVE CALLS (routing/native.py; Anthropic- and Vertex-dialect clients):
         async def messages_count_tokens(self, body, *, betas=None, key_id=None) -> RouteResult
         async def vertex(self, model_alias: str, action: str, body: bytes, *, betas=None,
                          region_preference: str | None = None, key_id=None,
-                         query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream
+                         query: Mapping[str, str] | None = None, api_version: str = "v1"
+                         ) -> RouteResult | RawRouteStream
         def resolve_model(self, name: str) -> tuple[str, list[str]]   # (alias, betas to add)
         def alias_for_target(self, target: str) -> str | None
 
@@ -304,14 +305,16 @@ class Router:
 
     async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None = None,
                      region_preference: str | None = None, key_id: str | None = None,
-                     query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream:
+                     query: Mapping[str, str] | None = None, api_version: str = "v1"
+                     ) -> RouteResult | RawRouteStream:
         """Vertex pass-through: the caller's bytes to `{model}:{action}` on the gateway's own key,
         project and region. `action`: rawPredict, streamRawPredict, count-tokens (Claude; model_alias
         is then the body's `model`), generateContent, streamGenerateContent, countTokens, predict.
-        `query`: only `alt=sse` is forwarded. Streams are RawRouteStream (bytes as Vertex sent
+        `query`: only `alt=sse` is forwarded; `api_version`: "v1" or "v1beta1", as the caller used. Streams are RawRouteStream (bytes as Vertex sent
         them); other answers a RouteResult with `raw_body` and `status`."""
         return await self._native.vertex(model_alias, action, body, betas=betas,
-                                         region_preference=region_preference, key_id=key_id, query=query)
+                                         region_preference=region_preference, key_id=key_id, query=query,
+                                         api_version=api_version)
 
     # -- plumbing --------------------------------------------------------------------------------
 

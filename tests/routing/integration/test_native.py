@@ -411,3 +411,16 @@ async def test_an_action_the_model_does_not_answer_is_refused_before_any_call(ve
     with pytest.raises(InvalidRequestError) as caught:
         await router.vertex(SONNET, "generateContent", b"{}")
     assert "action" in caught.value.user_message and vertex.requests(path_contains="publishers") == []
+
+
+async def test_the_pass_through_keeps_the_callers_api_version(vertex, router_for):
+    router = router_for(claude_key(vertex))
+    raw = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+
+    await router.vertex(FLASH, "generateContent", raw, api_version="v1beta1")
+    await router.vertex(FLASH, "generateContent", raw)
+
+    paths = [r["path"] for r in vertex.requests(path_contains=":generateContent")]
+    assert [p.split("/")[1] for p in paths] == ["v1beta1", "v1"]
+    with pytest.raises(InvalidRequestError):
+        await router.vertex(FLASH, "generateContent", raw, api_version="v2")
