@@ -424,3 +424,28 @@ async def test_the_pass_through_keeps_the_callers_api_version(vertex, router_for
     assert [p.split("/")[1] for p in paths] == ["v1beta1", "v1"]
     with pytest.raises(InvalidRequestError):
         await router.vertex(FLASH, "generateContent", raw, api_version="v2")
+
+
+async def test_the_anthropic_sdk_reads_gemini_translated_answers_and_streams(vertex, router_for):
+    from anthropic.lib.streaming._messages import accumulate_event
+    from anthropic.types import Message, RawMessageStreamEvent
+    from pydantic import TypeAdapter
+
+    router = router_for(claude_key(vertex))
+    body = {"model": "flash", "max_tokens": 300, "tools": CLAUDE_CODE_BODY["tools"],
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": 'Why? [[call:Bash {"command": "pwd"}]]'}]}
+
+    plain = Message.model_validate((await router.messages(body)).response)
+    stream = await router.messages_stream(body)
+    events = TypeAdapter(RawMessageStreamEvent)
+    snapshot = None
+    buffers: dict[int, bytes] = {}
+    async for item in stream:
+        snapshot = accumulate_event(event=events.validate_json(item.split(b"data: ", 1)[1]),
+                                    current_snapshot=snapshot, json_bufs=buffers)
+
+    assert snapshot is not None and plain.stop_reason == snapshot.stop_reason == "tool_use"
+    assert [b.type for b in snapshot.content] == [b.type for b in plain.content]
+    assert snapshot.content[-1].input == plain.content[-1].input == {"command": "pwd"}
+    assert snapshot.usage.output_tokens == plain.usage.output_tokens > 0
