@@ -449,3 +449,21 @@ async def test_the_anthropic_sdk_reads_gemini_translated_answers_and_streams(ver
     assert [b.type for b in snapshot.content] == [b.type for b in plain.content]
     assert snapshot.content[-1].input == plain.content[-1].input == {"command": "pwd"}
     assert snapshot.usage.output_tokens == plain.usage.output_tokens > 0
+
+
+async def test_the_pass_through_streams_mistral_and_reads_its_usage(vertex, router_for):
+    router = router_for(make_key(vertex, region="us-central1", deployments={"mistral": "mistral-small-2503"}))
+    raw = orjson.dumps({"model": "mistral-small-2503", "stream": True,
+                        "messages": [{"role": "user", "content": "Tell me about rivers"}]})
+
+    stream = await router.vertex("mistral", "streamRawPredict", raw)
+    items = [item async for item in stream]
+
+    assert stream.content_type.startswith("text/event-stream")
+    assert items[-1].strip() == b"data: [DONE]"
+    assert b"".join(items).count(b"\n\n") == len(items)
+    final = orjson.loads(items[-2].split(b"data: ", 1)[1])
+    assert stream.usage == {"input_tokens": final["usage"]["prompt_tokens"],
+                            "output_tokens": final["usage"]["completion_tokens"],
+                            "cache_read_tokens": 0, "cache_write_tokens": 0}
+    assert vertex.requests(path_contains="mistral-small-2503:streamRawPredict")[-1]["body"] == orjson.loads(raw)
