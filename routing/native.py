@@ -38,6 +38,7 @@ import orjson
 
 from routing.attempts import Call, Slot, wire_request
 from routing.betas import parse_betas
+from routing.catalog import is_known_region
 from routing.endpoints import API_VERSIONS
 from routing.errors import InvalidRequestError, UpstreamServerError
 from routing.families.anthropic import ANTHROPIC_VERSION, COUNT_TOKENS_RESOURCE
@@ -117,7 +118,8 @@ class NativeCalls:
             return cand
         mode = cand.key.region_failover
         catalog = router.catalog
-        if (preference and preference != cand.region and allowed_failover(cand.region, [preference], mode)
+        if (preference and preference != cand.region and is_known_region(preference)
+                and allowed_failover(cand.region, [preference], mode)
                 and catalog.is_served(cand.target, preference) is not False):
             return dataclasses.replace(cand, region=preference)
         if catalog.is_served(cand.target, cand.region) is False:

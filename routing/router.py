@@ -136,6 +136,7 @@ class Router:
                                      policy=self.policy, client=client, cooldowns=cooldowns or COOLDOWNS)
         self._by_alias: dict[str, list[Candidate]] | None = None
         self._native = NativeCalls(self)
+        self._by_target: dict[str, str] | None = None
 
     # -- candidates ------------------------------------------------------------------------------
 
@@ -168,16 +169,16 @@ class Router:
         compiled = self._compiled()
         if target in compiled:
             return target
-        exact = sorted(a for a, cands in compiled.items() if any(c.target == target for c in cands))
-        if exact:
-            return exact[0]
-        if "@" not in target:
-            dated = sorted((c.target, a) for a, cands in compiled.items() for c in cands
-                           if c.target.split("@", 1)[0] == target)
-            if dated:
-                newest = dated[-1][0]
-                return next(a for t, a in dated if t == newest)
-        return None
+        if self._by_target is None:
+            by_target: dict[str, str] = {}
+            for alias in sorted(compiled):
+                for cand in compiled[alias]:
+                    by_target.setdefault(cand.target, alias)
+            undated: dict[str, str] = {}
+            for dated in sorted(t for t in by_target if "@" in t):  # the newest version wins
+                undated[dated.split("@", 1)[0]] = by_target[dated]
+            self._by_target = {**undated, **by_target}
+        return self._by_target.get(target)
 
     def resolve_model(self, name: str) -> tuple[str, list[str]]:
         """(alias, betas to add) for a model name an Anthropic- or Vertex-dialect client sent: a

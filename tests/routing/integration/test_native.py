@@ -467,3 +467,26 @@ async def test_the_pass_through_streams_mistral_and_reads_its_usage(vertex, rout
                             "output_tokens": final["usage"]["completion_tokens"],
                             "cache_read_tokens": 0, "cache_write_tokens": 0}
     assert vertex.requests(path_contains="mistral-small-2503:streamRawPredict")[-1]["body"] == orjson.loads(raw)
+
+
+async def test_an_unknown_region_preference_is_ignored(vertex, router_for):
+    router = router_for(claude_key(vertex, region="us-east5"))
+    raw = orjson.dumps({"anthropic_version": "vertex-2023-10-16", "max_tokens": 10,
+                        "messages": [{"role": "user", "content": "hi"}]})
+    result = await router.vertex(SONNET4, "rawPredict", raw, region_preference="moon-base1")
+    assert [(a.region, a.status) for a in result.attempts] == [("us-east5", 200)]
+
+
+def test_alias_for_target_prefers_the_alias_named_like_the_target_then_sorted_then_newest(vertex):
+    from routing.router import Router
+
+    router = Router([claude_key(vertex, deployments={
+        "b-sonnet": SONNET, "a-sonnet": SONNET, "old": "claude-sonnet-4@20250514",
+        "claude-sonnet-4@20250514": "claude-sonnet-4@20250514", "newer": "claude-opus-4@20250514",
+        "newest": "claude-opus-4-1@20250805"})], base_url=vertex.base_url)
+
+    assert router.alias_for_target(SONNET) == "a-sonnet"
+    assert router.alias_for_target("claude-sonnet-4@20250514") == "claude-sonnet-4@20250514"
+    assert router.alias_for_target("claude-sonnet-4-5") == "a-sonnet"
+    assert router.alias_for_target("claude-opus-4-1") == "newest"
+    assert router.alias_for_target("claude-haiku-4-5") is None
