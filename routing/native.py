@@ -7,7 +7,7 @@ the OpenAI calls (routing.attempts), but the caller's body is passed through:
   `anthropic_version: "vertex-2023-10-16"` set (everything else untouched: system, tools,
   tool_choice, thinking, cache_control on any block, metadata, context_management, output_config,
   images, documents); the `anthropic-beta` values go through routing.betas and the kept ones are sent
-  as the `anthropic-beta` header; the answer (or each stream event) comes back as Vertex sent it.
+  as the `anthropic-beta` header, the caller's `anthropic-version` header (if given) as is; the answer (or each stream event) comes back as Vertex sent it.
 - Other chat families (Gemini...) go through routing.messages (Anthropic <-> Chat Completions) and
   their own adapter; betas are not forwarded there (every one is reported as dropped).
 - Count tokens (Claude): `count-tokens:rawPredict` with `model` = the target, `anthropic_version`,
@@ -30,6 +30,7 @@ does and that the key's `region_failover` allows, instead of spending a call on 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from routing.router import Candidate, Router
 
 Json = dict[str, Any]
+_API_DATE = re.compile(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}")
 COUNT_FIELDS = ("messages", "system", "tools", "tool_choice", "thinking")
 STREAM_ACTIONS = frozenset({"streamRawPredict", "streamGenerateContent"})
 # Vertex actions the pass-through forwards, per family of the resolved target.
@@ -76,6 +78,17 @@ def _body_model(body: Any) -> str:
     if not isinstance(model, str) or not model:
         raise InvalidRequestError("model: required (the model to call).")
     return model
+
+
+def _claude_headers(kept: list[str], anthropic_version: str | None) -> dict[str, str]:
+    """The headers a Claude call carries besides auth: the kept betas, and the caller's
+    `anthropic-version` header (Claude Code sends 2023-06-01; gateways must forward it)."""
+    headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+    if anthropic_version is not None:
+        if not isinstance(anthropic_version, str) or not _API_DATE.fullmatch(anthropic_version):
+            raise InvalidRequestError("anthropic-version: must be a dated API version like 2023-06-01.")
+        headers["anthropic-version"] = anthropic_version
+    return headers
 
 
 def _loads(ex: Any, slot: Slot) -> Any:
@@ -140,7 +153,7 @@ class NativeCalls:
     # -- /v1/messages ------------------------------------------------------------------------------
 
     async def messages(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None,
-                       stream: bool) -> Any:
+                       stream: bool, anthropic_version: str | None = None) -> Any:
         router = self.router
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
@@ -160,7 +173,7 @@ class NativeCalls:
             claude_body["stream"] = True
         elif claude_body.get("stream"):
             del claude_body["stream"]
-        headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+        headers = _claude_headers(kept, anthropic_version)
 
         def build(adapter: Any, cand: Candidate) -> WireRequest:
             if cand.family == "anthropic":
@@ -202,8 +215,8 @@ class NativeCalls:
 
         return await router._runner.route(call, slots, finish, stream=False)
 
-    async def count_tokens(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None
-                           ) -> RouteResult:
+    async def count_tokens(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None,
+                           anthropic_version: str | None = None) -> RouteResult:
         router = self.router
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
@@ -211,7 +224,7 @@ class NativeCalls:
         candidates = router.candidates(alias, key_id=key_id)
         chat = ({**messages_to_chat(body), "model": alias} if any(c.family != "anthropic" for c in candidates)
                 else None)
-        headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+        headers = _claude_headers(kept, anthropic_version)
 
         def build(adapter: Any, cand: Candidate) -> WireRequest:
             if cand.family == "anthropic":
@@ -244,7 +257,7 @@ class NativeCalls:
 
     async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None,
                      region_preference: str | None, key_id: str | None, query: Mapping[str, str] | None,
-                     api_version: str = "v1") -> RouteResult | RawRouteStream:
+                     api_version: str = "v1", anthropic_version: str | None = None) -> RouteResult | RawRouteStream:
         router = self.router
         if not isinstance(body, bytes | bytearray):
             raise InvalidRequestError("body: the request body must be bytes.")
@@ -271,10 +284,10 @@ class NativeCalls:
             if not isinstance(parsed_body, dict):
                 raise InvalidRequestError("body: must be a JSON object.")
 
+        claude_headers = _claude_headers(kept, anthropic_version)
+
         def build(adapter: Any, cand: Candidate) -> WireRequest:
-            headers: dict[str, str] = {}
-            if cand.family == "anthropic" and kept:
-                headers["anthropic-beta"] = ",".join(kept)
+            headers = claude_headers if cand.family == "anthropic" else {}
             if cand.family == "tuned":
                 resource = f"endpoints/{cand.target}:{action}"
             elif action == "count-tokens":

@@ -490,3 +490,20 @@ def test_alias_for_target_prefers_the_alias_named_like_the_target_then_sorted_th
     assert router.alias_for_target("claude-sonnet-4-5") == "a-sonnet"
     assert router.alias_for_target("claude-opus-4-1") == "newest"
     assert router.alias_for_target("claude-haiku-4-5") is None
+
+
+async def test_the_callers_anthropic_version_header_is_forwarded_to_claude_only(vertex, router_for):
+    router = router_for(claude_key(vertex))
+    ask = {"max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+
+    await router.messages({"model": "sonnet", **ask}, anthropic_version="2023-06-01")
+    await router.messages({"model": "flash", **ask}, anthropic_version="2023-06-01")
+    await router.vertex(SONNET, "rawPredict", orjson.dumps({"anthropic_version": "vertex-2023-10-16", **ask}),
+                        anthropic_version="2023-06-01")
+
+    assert [r["headers"].get("anthropic-version") for r in vertex.requests(path_contains=":rawPredict")] == [
+        "2023-06-01", "2023-06-01"]
+    assert "anthropic-version" not in vertex.requests(path_contains=":generateContent")[-1]["headers"]
+    with pytest.raises(InvalidRequestError) as caught:
+        await router.messages({"model": "sonnet", **ask}, anthropic_version="2023-06-01\r\nX-Evil: 1")
+    assert "anthropic-version" in caught.value.user_message
