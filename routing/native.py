@@ -80,6 +80,32 @@ def _body_model(body: Any) -> str:
     return model
 
 
+def _translatable(candidates: list[Candidate], body: Json, alias: str, capability: str
+                  ) -> tuple[list[Candidate], Json | None]:
+    """(candidates to try, the chat translation of `body` or None when only Claude is tried).
+
+    Claude candidates take the body as it is; the others need the translation and the capability.
+    When some candidates are Claude and the body cannot be translated (a server tool...), only the
+    Claude ones are tried, so the answer never depends on which key the weighted order put first.
+    """
+    others = [c for c in candidates if c.family != "anthropic"]
+    if not others:
+        return candidates, None
+    claude = [c for c in candidates if c.family == "anthropic"]
+    able = [c for c in others if c.adapter.supports(capability)]
+    try:
+        chat: Json | None = {**messages_to_chat(body), "model": alias}
+    except InvalidRequestError:
+        if claude:
+            return claude, None
+        raise
+    if not able and not claude:
+        what = "answer the Messages API" if capability == "chat" else "count tokens"
+        raise InvalidRequestError(f"{alias} ({others[0].target}) cannot {what}; pick a chat model.")
+    keep = set(map(id, claude + able))
+    return [c for c in candidates if id(c) in keep], chat
+
+
 def _claude_headers(kept: list[str], anthropic_version: str | None) -> dict[str, str]:
     """The headers a Claude call carries besides auth: the kept betas, and the caller's
     `anthropic-version` header (Claude Code sends 2023-06-01; gateways must forward it)."""
@@ -158,15 +184,9 @@ class NativeCalls:
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
         requested, kept, dropped = self._betas("messages", betas, extra)
-        candidates = router.candidates(alias, key_id=key_id)
-        chat: Json | None = None
-        if any(c.family != "anthropic" for c in candidates):
-            if not candidates[0].adapter.supports("chat") and candidates[0].family != "anthropic":
-                raise InvalidRequestError(f"{model} ({candidates[0].target}) cannot answer the Messages API; "
-                                          "pick a chat model.")
-            chat = {**messages_to_chat(body), "model": alias}
-            if stream:
-                chat.update(stream=True, stream_options={"include_usage": True})
+        candidates, chat = _translatable(router.candidates(alias, key_id=key_id), body, alias, "chat")
+        if chat is not None and stream:
+            chat.update(stream=True, stream_options={"include_usage": True})
         claude_body = {k: v for k, v in body.items() if k != "model"}
         claude_body["anthropic_version"] = ANTHROPIC_VERSION
         if stream:
@@ -221,9 +241,7 @@ class NativeCalls:
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
         requested, kept, dropped = self._betas("count_tokens", betas, extra)
-        candidates = router.candidates(alias, key_id=key_id)
-        chat = ({**messages_to_chat(body), "model": alias} if any(c.family != "anthropic" for c in candidates)
-                else None)
+        candidates, chat = _translatable(router.candidates(alias, key_id=key_id), body, alias, "count_tokens")
         headers = _claude_headers(kept, anthropic_version)
 
         def build(adapter: Any, cand: Candidate) -> WireRequest:

@@ -507,3 +507,19 @@ async def test_the_callers_anthropic_version_header_is_forwarded_to_claude_only(
     with pytest.raises(InvalidRequestError) as caught:
         await router.messages({"model": "sonnet", **ask}, anthropic_version="2023-06-01\r\nX-Evil: 1")
     assert "anthropic-version" in caught.value.user_message
+
+
+async def test_an_alias_on_claude_and_gemini_keys_keeps_claude_when_gemini_cannot_take_the_body(vertex, router_for):
+    claude = claude_key(vertex, key_id="k1", deployments={"mixed": SONNET})
+    gemini = claude_key(vertex, key_id="k2", name="Key two", deployments={"mixed": FLASH})
+    router = router_for(claude, gemini)
+    body = {"model": "mixed", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "web_search_20250305", "name": "web_search"}]}
+
+    for _ in range(4):  # the weighted order changes; the answer must not
+        result = await router.messages(body)
+        assert result.family == "anthropic"
+    assert vertex.requests(path_contains=FLASH) == []
+    plain = {**body, "tools": CLAUDE_CODE_BODY["tools"]}
+    families = {(await router.messages(plain)).family for _ in range(24)}  # both keys weigh 1
+    assert families == {"anthropic", "gemini"}
