@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from gateway_admin.models import RequestLog
-from gateway_admin.services.playground import sanitize
 from gateway_admin.services.request_log import request_log_flush
+from gateway_admin.web.playground import sanitize
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -16,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from gateway_admin import routing_config
+from gateway_admin.aio import run_sync
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required, is_admin
 from gateway_admin.services.errors import ServiceValidationError
@@ -201,31 +201,30 @@ def key_preview_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(html)
 
 
-# Test connection waits on Vertex for up to a minute, so these two views are async: under ASGI they
-# wait on the event loop instead of holding the one thread that runs Django's sync code.
-
-
-async def _admin_or_refusal(request: HttpRequest) -> JsonResponse | None:
-    user = await request.auser()
-    if not user.is_authenticated:
+def _admin_or_refusal(request: HttpRequest) -> JsonResponse | None:
+    if not request.user.is_authenticated:
         return JsonResponse({"error": "Sign in first."}, status=401)
-    if not await sync_to_async(is_admin)(user):
+    if not is_admin(request.user):
         raise PermissionDenied("Your role does not allow this page.")
     return None
 
 
+def _test(config: Any) -> JsonResponse:
+    # The check runs on the bridge's event loop, so its pooled upstream connections are reused.
+    return JsonResponse(run_sync(lambda: key_support.test_draft(config, base_url=routing_config.base_url())))
+
+
 @require_POST
-async def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
+def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Test connection: mint a token and list models through the same code as live traffic."""
-    refusal = await _admin_or_refusal(request)
+    refusal = _admin_or_refusal(request)
     if refusal is not None:
         return refusal
-    key = await sync_to_async(_key_with_rows)(pk)
-    config, errors = await sync_to_async(key_support.saved_key_config)(key)
+    config, errors = key_support.saved_key_config(_key_with_rows(pk))
     if config is None:
         return JsonResponse({"ok": False, "token_ok": False, "error": errors["credentials"],
                              "error_type": "configuration_error"})
-    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
+    return _test(config)
 
 
 def _draft_config(request: HttpRequest) -> tuple[Any, dict[str, str]]:
@@ -238,13 +237,13 @@ def _draft_config(request: HttpRequest) -> tuple[Any, dict[str, str]]:
 
 
 @require_POST
-async def key_test_draft_view(request: HttpRequest) -> JsonResponse:
+def key_test_draft_view(request: HttpRequest) -> JsonResponse:
     """Test connection with the form's current values, before saving (the same check as key-test)."""
-    refusal = await _admin_or_refusal(request)
+    refusal = _admin_or_refusal(request)
     if refusal is not None:
         return refusal
-    config, errors = await sync_to_async(_draft_config)(request)
+    config, errors = _draft_config(request)
     if config is None:
         return JsonResponse({"ok": False, "token_ok": False, "fields": errors,
                              "error": " ".join(f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items())})
-    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
+    return _test(config)

@@ -1,8 +1,8 @@
 """Playground: the page, and the streaming endpoint that sends a turn through the Router.
 
-The endpoint answers NDJSON events (see services.playground). Under ASGI (uvicorn, production) the
+The endpoint answers NDJSON events (see gateway_admin/web/playground.py). Under ASGI (uvicorn, production) the
 async event iterator is streamed as is; under WSGI (runserver, the test client) the dashboard's background
-event loop (web/aio.py) drives it and hands events over one by one, so answers still stream.
+event loop (gateway_admin/aio.py) drives it and hands events over one by one, so answers still stream.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_POST
 
+from gateway_admin.aio import iterate_sync
 from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required
 from gateway_admin.selectors.dashboard import models_page
-from gateway_admin.services.playground import playground_send
-from gateway_admin.web.aio import iterate_sync
+from gateway_admin.web.playground import playground_send
 
 from .base import render_page
 
