@@ -12,6 +12,7 @@ from django.conf import settings
 from gateway_admin import routing_config
 from gateway_admin.crypto import CredentialDecryptError
 from gateway_admin.models import VertexKey
+from gateway_admin.selectors.keys import allowed_model_warnings, key_custom_ids
 from gateway_admin.services import keys as key_services
 from gateway_admin.services import listings as listing_services
 from gateway_admin.services.errors import ServiceValidationError
@@ -99,12 +100,15 @@ def merged_preview(*, key: VertexKey | None, project_id: str, region: str, deplo
             label = field_name.removeprefix("vertex_key_config.")
             errors.extend(f"{label}: {reason}" for reason in reasons)
     else:
+        catalog = routing_config.catalog()
         try:
             warnings = list(routing_config_mod.availability_warnings(
                 region=config["region"], deployments=deployments, deployment_regions=deployment_regions,
-                catalog=routing_config.catalog()))
+                catalog=catalog))
         except routing_config_mod.ConfigError as exc:
             warnings = [exc.message]
+        warnings += allowed_model_warnings(deployments=deployments, allowed_models=allowed,
+                                           custom_ids=key_custom_ids(key), catalog=catalog)
     return {"entries": entries, "warnings": warnings, "errors": errors,
             "counts": {s: sum(1 for e in entries if e.get("source") == s)
                        for s in ("custom", "deployment", "allowed")}}

@@ -96,6 +96,20 @@ def test_saving_shows_availability_warnings(admin_client, service_account_json):
     assert "not served in global" in response.content.decode()
 
 
+def test_saving_warns_about_an_allowed_model_nothing_serves(admin_client, service_account_json):
+    response = admin_client.post(reverse("key-create"), _form(
+        credentials=service_account_json, allowed=["gemini-flash", "gpt-4o"]), follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "created" in html and "allowedModels: gpt-4o is no deployment of this key" in html
+    assert list(VertexKey.objects.get(name="prod-eu").allowed_models.values_list("model_id", flat=True)) == [
+        "gemini-flash", "gpt-4o"]
+    preview = admin_client.post(reverse("key-preview"), {
+        "region": "europe-west4", "dep_alias": ["gemini-flash"], "dep_target": ["gemini-2.0-flash"],
+        "dep_region": [""], "allowed": ["gemini-flash", "gpt-4o"]}).content.decode()
+    assert "allowedModels: gpt-4o" in preview and "gemini-flash is no" not in preview
+
+
 def test_editing_without_pasting_keeps_the_stored_credential(admin_client, service_account_json):
     admin_client.post(reverse("key-create"), _form(credentials=service_account_json))
     key = VertexKey.objects.get(name="prod-eu")
