@@ -23,7 +23,7 @@ def test_a_developer_sees_the_merged_models_with_source_badges_and_can_search(pa
     page.get_by_label("Search").fill("sonnet")
     page.get_by_role("button", name="Apply").click()
     expect(across.locator("tbody tr")).to_have_count(1)
-    expect(across).to_contain_text("Claude Sonnet 4 5")
+    expect(across).to_contain_text("Claude Sonnet 4.5")
 
 
 def test_refresh_shows_progress_and_comes_back_with_what_vertex_lists_now(page, login, vertex, screenshot):
