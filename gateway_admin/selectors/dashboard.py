@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from gateway_admin.models import AllowedModel, AuditLog, Deployment, RequestLog, VertexKey
+from gateway_admin.selectors.models import target_capabilities
 
 
 @dataclass
@@ -291,6 +292,7 @@ class ModelRow:
     sources: list[str]
     keys: list[tuple[int, str, str]]  # (key id, key name, target)
     description: str = ""
+    capabilities: list[str] = field(default_factory=list)  # selectors.models.JOBS its targets can do
 
     KEYS_SHOWN = 3
 
@@ -355,7 +357,9 @@ def models_page(*, key_id: int | None = None, query: str = "") -> tuple[list[Key
                                                  sources=[], keys=[], description=e.get("description") or "")
             if e.get("source") not in row.sources:
                 row.sources.append(e.get("source", ""))
-            row.keys.append((key.pk, key.name, e.get("target") or e["id"]))
+            target = e.get("target") or e["id"]
+            row.keys.append((key.pk, key.name, target))
+            row.capabilities.extend(c for c in target_capabilities(target) if c not in row.capabilities)
     return listings, sorted(across.values(), key=lambda r: r.id)
 
 

@@ -12,6 +12,20 @@ from typing import Any
 from django.db.models import QuerySet
 
 from gateway_admin.models import KeyHealth, ModelListing, VertexKey
+from routing.config import ConfigError
+from routing.families import adapter_for
+
+# The jobs a model picker is for, as the family adapters name them (routing/families).
+JOBS = ("chat", "embeddings", "images", "video")
+
+
+def target_capabilities(target: str) -> tuple[str, ...]:
+    """The jobs of `JOBS` the family adapter of a resolved target supports (none for an unknown target)."""
+    try:
+        adapter = adapter_for(target)
+    except ConfigError:
+        return ()
+    return tuple(job for job in JOBS if adapter.supports(job))
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -129,3 +129,29 @@ def test_sanitize_removes_tokens_keys_and_credentials():
     for secret in ("ya29.secret", "AIzaSECRET", "ya29.abcdef", "vga_xxxx", "BEGIN PRIVATE KEY", '"{...}"'):
         assert secret not in clean
     assert "application/json" in clean and "alt=sse" in clean
+
+
+@pytest.mark.django_db
+def test_the_model_pickers_offer_only_models_that_can_chat(developer_client, admin_user):
+    from django.utils import timezone
+
+    from gateway_admin.models import ModelListing
+    from gateway_admin.services.keys import key_create
+
+    deployments = {"flash": "gemini-2.0-flash", "llama": "meta/llama-3.3-70b-instruct-maas",
+                   "embed": "text-embedding-005", "imagen": "imagen-3.0-generate-002", "veo": "veo-3.0-generate-001"}
+    key, _ = key_create(actor=admin_user, name="media", config={
+        "project_id": "media-project", "region": "us-central1", "auth_credentials": "", "deployments": deployments})
+    ModelListing.objects.create(key=key, fetched_at=timezone.now(), entries=[
+        {"id": alias, "display_name": alias, "source": "deployment", "target": target}
+        for alias, target in deployments.items()])
+
+    html = developer_client.get(reverse("playground")).content.decode()
+    pickers = html.split('id="pg-model"')[1].split("</select>")[0], html.split('id="pg-model2"')[1].split("</select>")[0]
+    for picker in pickers:
+        assert 'value="flash"' in picker and 'value="llama"' in picker
+        for other in ("embed", "imagen", "veo"):
+            assert f'value="{other}"' not in picker
+    note = html.split('id="pg-model-help"')[1].split("</p>")[0]
+    assert "<code>embed</code> (embeddings)" in note and "<code>imagen</code> (images)" in note
+    assert "<code>veo</code> (video)" in note

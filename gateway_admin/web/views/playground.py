@@ -39,10 +39,14 @@ def playground_view(request: HttpRequest) -> HttpResponse:
     # Deployments first (what admins configured on purpose), then allowed, then custom endpoints.
     rank = {"deployment": 0, "allowed": 1, "custom": 2}
     across.sort(key=lambda m: (min((rank.get(s, 3) for s in m.sources), default=3), m.display_name.lower()))
+    # The playground chats: a model whose family cannot (embeddings, Imagen, Veo) is not offered.
+    chat = [m for m in across if "chat" in m.capabilities]
     models = [{"id": m.id, "display_name": m.display_name, "source": m.sources[0] if m.sources else "",
-               "key_ids": " ".join(str(k[0]) for k in m.keys)} for m in across]
+               "key_ids": " ".join(str(k[0]) for k in m.keys)} for m in chat]
+    other = [m for m in across if "chat" not in m.capabilities]
     return render_page(request, "playground/playground.html", {
         "models": models, "keys": keys,
+        "not_chat": [{"id": m.id, "jobs": ", ".join(m.capabilities) or "nothing known"} for m in other],
         "preselect": request.GET.get("model", ""),
         "second": models[1]["id"] if len(models) > 1 else "",
     }, nav="playground", title="Playground")
