@@ -108,11 +108,12 @@ def overview_key_rows() -> list[KeyRow]:
     for k in keys:
         k.deployment_count = deployments.get(k.pk, 0)  # type: ignore[attr-defined]
         k.allowed_count = allowed.get(k.pk, 0)  # type: ignore[attr-defined]
+    start, _ = request_log_window(OVERVIEW_WINDOW, now=now)
     stats = {
         r["key_id"]: r
-        for r in RequestLog.objects.filter(created_at__gte=now - timedelta(hours=24), key__isnull=False)
-        .values("key_id")
-        .annotate(calls=Count("id"), errors=Count("id", filter=Q(status__gte=400)))
+        for r in _requests_since(RequestLogFilters(window=OVERVIEW_WINDOW), start)
+        .filter(key__isnull=False).values("key_id")
+        .annotate(calls=Count("id"), errors=Count("id", filter=ERROR))
     }
     rows = [_key_row(k, stats, now) for k in keys]
     order = {"bad": 0, "warn": 1, "ok": 2, "disabled": 3}
@@ -121,6 +122,9 @@ def overview_key_rows() -> list[KeyRow]:
 
 
 def overview_totals(rows: list[KeyRow]) -> dict[str, int]:
+    """Key and model counts of the overview, and its calls and errors: those of the request log's
+    OVERVIEW_WINDOW (`request_log_counts`, every logged call, with a key or without), so both pages
+    show the same numbers."""
     models: set[str] = set()
     for r in rows:
         listing = getattr(r.key, "listing", None)
@@ -132,8 +136,7 @@ def overview_totals(rows: list[KeyRow]) -> dict[str, int]:
         "attention": sum(1 for r in rows if r.status == "bad"),
         "warnings": sum(1 for r in rows if r.status == "warn"),
         "models": len(models),
-        "calls_24h": sum(r.calls_24h for r in rows),
-        "errors_24h": sum(r.errors_24h for r in rows),
+        **request_log_counts(RequestLogFilters(window=OVERVIEW_WINDOW)),
     }
 
 
@@ -143,6 +146,24 @@ REQUEST_LOG_PAGE_SIZE = 50
 # window -> (span, bucket unit, bucket size): 12, 24 and 28 bars.
 CHART_WINDOWS = {"1h": (timedelta(hours=1), "minute", 5), "24h": (timedelta(hours=24), "hour", 1),
                  "7d": (timedelta(days=7), "hour", 6)}
+
+
+# What counts as a failed call, on every page: an answer of status 400 or above.
+ERROR = Q(status__gte=400)
+OVERVIEW_WINDOW = "24h"
+COUNTS_DEFINITION = ("Calls are every entry of the request log in the window (playground and API, including "
+                     "calls refused before any key was tried); errors are those answered with status 400 or above.")
+# Operation -> the endpoint it was called on (the request log's Endpoint column).
+ENDPOINTS = {"chat": "POST /v1/chat/completions", "responses": "POST /v1/responses",
+             "embeddings": "POST /v1/embeddings", "images": "POST /v1/images", "videos": "/v1/videos",
+             "models": "GET /v1/models", "messages": "POST /v1/messages"}
+
+
+def request_endpoint(entry: RequestLog) -> str:
+    """Where a logged call came in: the playground, or the /v1 endpoint of its operation."""
+    if entry.source == RequestLog.Source.PLAYGROUND:
+        return f"Playground {entry.operation}"
+    return ENDPOINTS.get(entry.operation, entry.operation)
 
 
 @dataclass(frozen=True)
@@ -163,10 +184,32 @@ def _filtered_requests(f: RequestLogFilters) -> QuerySet[RequestLog]:
     if f.source:
         qs = qs.filter(source=f.source)
     if f.outcome == "ok":
-        qs = qs.filter(status__lt=400)
+        qs = qs.exclude(ERROR)
     elif f.outcome == "error":
-        qs = qs.filter(status__gte=400)
+        qs = qs.filter(ERROR)
     return qs
+
+
+def request_log_window(window: str, *, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """(start, end) of a chart window: whole buckets ending at the next bucket boundary after now, so
+    the chart's labels read 10:00, 11:00, ... The overview counts over the same span."""
+    span, unit, step = CHART_WINDOWS.get(window, CHART_WINDOWS["24h"])
+    now = now or timezone.now()
+    bucket_len = timedelta(minutes=step) if unit == "minute" else timedelta(hours=step)
+    step_s = bucket_len.total_seconds()
+    end = datetime.fromtimestamp((int(now.timestamp() // step_s) + 1) * step_s, tz=now.tzinfo)
+    return end - bucket_len * int(span / bucket_len), end
+
+
+def _requests_since(f: RequestLogFilters, start: datetime) -> QuerySet[RequestLog]:
+    return _filtered_requests(f).filter(created_at__gte=start)
+
+
+def request_log_counts(f: RequestLogFilters) -> dict[str, int]:
+    """{"calls", "errors"} in the filter's window: the one definition the overview and the request log
+    share (COUNTS_DEFINITION says it in words). 1 query."""
+    start, _ = request_log_window(f.window)
+    return _requests_since(f, start).aggregate(calls=Count("id"), errors=Count("id", filter=ERROR))
 
 
 def request_log_rows(f: RequestLogFilters, *, before_id: int | None = None,
@@ -178,6 +221,8 @@ def request_log_rows(f: RequestLogFilters, *, before_id: int | None = None,
     rows = list(qs.order_by("-id")[: limit + 1])
     more = rows[limit].id if len(rows) > limit else None
     rows = rows[:limit]
+    for r in rows:
+        r.endpoint = request_endpoint(r)  # type: ignore[attr-defined]
     return rows, (rows[-1].id if more and rows else None)
 
 
@@ -208,22 +253,17 @@ class Chart:
 def request_log_chart(f: RequestLogFilters) -> Chart:
     """Calls and errors per time bucket over the filter's window, laid out for an inline SVG (1 query)."""
     span, unit, step = CHART_WINDOWS.get(f.window, CHART_WINDOWS["24h"])
-    now = timezone.now()
     bucket_len = timedelta(minutes=step) if unit == "minute" else timedelta(hours=step)
     n = int(span / bucket_len)
-    # Buckets end at the next whole bucket boundary after now, so labels read 10:00, 11:00, ...
-    step_s = bucket_len.total_seconds()
-    end_ts = (int(now.timestamp() // step_s) + 1) * step_s
-    end = datetime.fromtimestamp(end_ts, tz=now.tzinfo)
-    start = end - bucket_len * n
+    start, _ = request_log_window(f.window)
     # One scan with a conditional count per bucket: portable, and far cheaper on SQLite than
     # truncating every row's timestamp in a Python function.
     aggregates: dict[str, Any] = {}
     for i in range(n):
         in_bucket = Q(created_at__gte=start + bucket_len * i, created_at__lt=start + bucket_len * (i + 1))
         aggregates[f"c{i}"] = Count("id", filter=in_bucket)
-        aggregates[f"e{i}"] = Count("id", filter=in_bucket & Q(status__gte=400))
-    counts = _filtered_requests(f).filter(created_at__gte=start).aggregate(**aggregates)
+        aggregates[f"e{i}"] = Count("id", filter=in_bucket & ERROR)
+    counts = _requests_since(f, start).aggregate(**aggregates)
     calls = [counts[f"c{i}"] for i in range(n)]
     errors = [counts[f"e{i}"] for i in range(n)]
     width, height, pad_bottom, pad_top = 720, 160, 18, 6
@@ -255,7 +295,10 @@ def request_log_filter_choices() -> dict[str, Any]:
 
 
 def request_log_entry(*, pk: int) -> RequestLog | None:
-    return RequestLog.objects.select_related("user", "token").filter(pk=pk).first()
+    entry = RequestLog.objects.select_related("user", "token").filter(pk=pk).first()
+    if entry is not None:
+        entry.endpoint = request_endpoint(entry)  # type: ignore[attr-defined]
+    return entry
 
 
 # ---------------------------------------------------------------- audit log
