@@ -44,6 +44,22 @@ class KeyRow:
         return bool(self.problems)
 
     @property
+    def headline(self) -> str:
+        """The one thing to fix first (the first problem, else the first warning), or ""."""
+        return (self.problems or self.warnings or [""])[0]
+
+    @property
+    def also(self) -> list[str]:
+        """What else is wrong, behind the headline."""
+        return (self.problems + self.warnings)[1:]
+
+    @property
+    def error(self) -> str:
+        """The one error line to show with the headline: what the token endpoint, Vertex or the last
+        call answered (the health check and the listing usually saw the same failure)."""
+        return self.last_error or self.listing_error
+
+    @property
     def status(self) -> str:
         if not self.key.enabled:
             return "disabled"
@@ -81,16 +97,20 @@ def _key_row(key: VertexKey, stats: dict[int, dict[str, int]], now: datetime) ->
     )
     if not key.enabled:
         return row
+    # One cause, one line: a credential that mints no token also fails the last call and the listing.
     if health is not None and health.token_ok is False:
         row.problems.append("No token could be minted with this credential.")
-    if row.last_error_at and (row.last_success_at is None or row.last_error_at > row.last_success_at):
+    elif row.last_error_at and (row.last_success_at is None or row.last_error_at > row.last_success_at):
         row.problems.append("The last call through this key failed.")
-    if row.listing_stale:
-        row.problems.append("The model list could not be refreshed; showing the last good one.")
+    if row.listing_stale and not row.problems:
+        row.problems.append("The model list could not be refreshed; showing the last good one."
+                            if row.listing_fetched_at else
+                            "Vertex could not be asked for this key's models; only its configured ones are shown.")
     if row.deployment_count == 0 and row.allowed_count == 0 and row.custom_count == 0:
         row.warnings.append("No deployments or allowed models: this key serves nothing yet.")
     if row.listing_fetched_at is None:
-        row.warnings.append("Models have never been listed for this key.")
+        if not row.problems:
+            row.warnings.append("Models have never been listed for this key.")
     elif now - row.listing_fetched_at > _stale_after():
         row.warnings.append("The model list is older than two refresh periods.")
     if row.calls_24h and row.errors_24h * 2 >= row.calls_24h:
@@ -119,6 +139,18 @@ def overview_key_rows() -> list[KeyRow]:
     order = {"bad": 0, "warn": 1, "ok": 2, "disabled": 3}
     rows.sort(key=lambda r: (order[r.status], r.key.name.lower()))
     return rows
+
+
+def key_health_row(*, key: VertexKey) -> KeyRow:
+    """One key's health as the overview shows it, for the key's own page (4 queries)."""
+    now = timezone.now()
+    key = VertexKey.objects.select_related("health", "listing").get(pk=key.pk)
+    key.deployment_count = Deployment.objects.filter(key=key).count()  # type: ignore[attr-defined]
+    key.allowed_count = AllowedModel.objects.filter(key=key).count()  # type: ignore[attr-defined]
+    start, _ = request_log_window(OVERVIEW_WINDOW, now=now)
+    counts = _requests_since(RequestLogFilters(key_id=key.pk), start).aggregate(
+        calls=Count("id"), errors=Count("id", filter=ERROR))
+    return _key_row(key, {key.pk: counts}, now)
 
 
 def overview_totals(rows: list[KeyRow]) -> dict[str, int]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required, is_admin
+from gateway_admin.selectors.dashboard import key_health_row
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
 from gateway_admin.web.forms import (
@@ -107,6 +108,7 @@ def _form_page(request: HttpRequest, *, form: KeyForm, key: VertexKey | None,
         "deployments": deployments,
         "allowed": allowed,
         "row_errors": any(r.errors for r in deployments) or any(a.errors for a in allowed),
+        "health": key_health_row(key=key) if key is not None else None,
         **key_support.picker_context(),
     }
     title = f"Edit {key.name}" if key else "Add a key"
