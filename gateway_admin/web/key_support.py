@@ -61,6 +61,17 @@ def delete_key(*, actor: Any, key: VertexKey) -> None:
     key_services.key_delete(actor=actor, key=key)
 
 
+def credential_sentence(message: str) -> str:
+    """A credential reason as a whole sentence naming the field. Routing's reasons are written to
+    follow the field name ("auth_credentials: is not valid JSON (line 1, column 42): ..."), which
+    beside the form field reads as half a sentence."""
+    if not message or not message[0].islower():
+        return message
+    if message.startswith(("is ", "must ")):
+        return f"The service-account JSON {message}"
+    return f"In the service-account JSON, {message}"
+
+
 def credential_identity(raw: str) -> dict[str, Any]:
     """{ok, client_email, private_key_id, fingerprint, project_id} or {ok: False, error}. Never the secret."""
     if not raw:
@@ -69,7 +80,7 @@ def credential_identity(raw: str) -> dict[str, Any]:
         info = routing_config_mod.parse_service_account(
             raw, allowed_token_uris=tuple(settings.ALLOWED_TOKEN_URIS))
     except routing_config_mod.ConfigError as exc:
-        return {"ok": False, "error": exc.message}
+        return {"ok": False, "error": credential_sentence(exc.message)}
     if info is None:
         return {"ok": False, "error": "Paste or upload the service-account JSON."}
     return {"ok": True, "client_email": info.client_email, "private_key_id": info.private_key_id,
@@ -109,7 +120,9 @@ def merged_preview(*, key: VertexKey | None, project_id: str, region: str, deplo
             warnings = [exc.message]
         warnings += allowed_model_warnings(deployments=deployments, allowed_models=allowed,
                                            custom_ids=key_custom_ids(key), catalog=catalog)
-    return {"entries": entries, "warnings": warnings, "errors": errors,
+    restrict = set(allowed)
+    hidden = [alias for alias in deployments if restrict and alias not in restrict] if not errors else []
+    return {"entries": entries, "warnings": warnings, "errors": errors, "hidden": hidden,
             "counts": {s: sum(1 for e in entries if e.get("source") == s)
                        for s in ("custom", "deployment", "allowed")}}
 
