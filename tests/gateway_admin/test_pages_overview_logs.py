@@ -172,3 +172,16 @@ def test_long_audit_values_can_be_expanded(admin_client):
     assert long_value in details  # in full, behind "show all"
     assert "show all" in details
     assert '<details class="long-change">' not in html.split("weight")[1]  # short values stay inline
+
+
+def test_a_search_without_match_says_so_and_lists_no_key_as_having_zero_models(admin_client):
+    _keys(3)
+    html = admin_client.get(reverse("models"), {"q": "no-such-model"}).content.decode()
+    assert 'id="no-key-match"' in html and "No key has a model matching" in html
+    assert 'id="listings-table"' not in html
+    ModelListing.objects.filter(key__name="key-001").update(entries=[
+        {"id": "special-one", "display_name": "Special", "source": "deployment", "target": "gemini-2.0-flash"}])
+    html = admin_client.get(reverse("models"), {"q": "special"}).content.decode()
+    table = html.split('id="listings-table"')[1].split("</table>")[0]
+    assert "key-001" in table and "key-000" not in table and "key-002" not in table
+    assert "2 keys without a match are not shown" in html
