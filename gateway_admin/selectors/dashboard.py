@@ -180,6 +180,8 @@ CHART_WINDOWS = {"1h": (timedelta(hours=1), "minute", 5), "24h": (timedelta(hour
                  "7d": (timedelta(days=7), "hour", 6)}
 
 
+# The status logged for a call the caller stopped before the answer ended (nginx's "client closed").
+CLIENT_CLOSED = 499
 # What counts as a failed call, on every page: an answer of status 400 or above.
 ERROR = Q(status__gte=400)
 OVERVIEW_WINDOW = "24h"
@@ -324,6 +326,15 @@ def request_log_filter_choices() -> dict[str, Any]:
     keys = list(VertexKey.objects.order_by("name").values_list("id", "name"))
     return {"models": sorted(m for m in models if m), "keys": keys,
             "sources": RequestLog.Source.choices}
+
+
+def request_log_latest_stopped(*, user_id: int, model: str, within: timedelta = timedelta(minutes=2)
+                               ) -> RequestLog | None:
+    """The newest playground call of a user to a model that the user stopped (status 499), if it was
+    logged within `within`: what the playground shows after Stop (1 query)."""
+    return (RequestLog.objects.filter(source=RequestLog.Source.PLAYGROUND, user_id=user_id, model=model,
+                                      status=CLIENT_CLOSED, created_at__gte=timezone.now() - within)
+            .defer("request_body", "response_body").order_by("-id").first())
 
 
 def request_log_entry(*, pk: int) -> RequestLog | None:

@@ -155,3 +155,26 @@ def test_the_model_pickers_offer_only_models_that_can_chat(developer_client, adm
     note = html.split('id="pg-model-help"')[1].split("</p>")[0]
     assert "<code>embed</code> (embeddings)" in note and "<code>imagen</code> (images)" in note
     assert "<code>veo</code> (video)" in note
+
+
+@pytest.mark.django_db
+def test_after_stop_the_page_can_read_the_stopped_calls_route_from_the_log(developer_client, developer_user,
+                                                                            admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    url = reverse("playground-stopped")
+    assert developer_client.get(url, {"model": "gemini-2.0-flash"}).json() == {"found": False}
+    old = RequestLog.objects.create(source="playground", user=developer_user, model="gemini-2.0-flash", status=499)
+    RequestLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=30))
+    RequestLog.objects.create(source="playground", user=admin_user, model="gemini-2.0-flash", status=499)
+    assert developer_client.get(url, {"model": "gemini-2.0-flash", "within_ms": "2000"}).json()["found"] is False
+    RequestLog.objects.create(
+        source="playground", user=developer_user, model="gemini-2.0-flash", status=499, key_name="demo",
+        region="us-central1", host="h", target="gemini-2.0-flash", ttft_ms=12.5, latency_ms=640.0,
+        route=[{"key_name": "demo", "region": "us-central1", "status": 200, "latency_ms": 600.0}])
+    body = developer_client.get(url, {"model": "gemini-2.0-flash", "within_ms": "2000"}).json()
+    assert body["found"] is True and body["status"] == 499
+    assert body["route"]["key_name"] == "demo" and body["route"]["region"] == "us-central1"
+    assert body["ttft_ms"] == 12.5 and body["latency_ms"] == 640.0 and body["attempts"][0]["status"] == 200

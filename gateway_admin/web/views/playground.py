@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required
-from gateway_admin.selectors.dashboard import models_page
+from gateway_admin.selectors.dashboard import models_page, request_log_latest_stopped
 from gateway_admin.services.playground import playground_send
 from gateway_admin.web.aio import iterate_sync
 
@@ -153,3 +154,26 @@ def playground_send_view(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+@developer_required
+@require_GET
+def playground_stopped_view(request: HttpRequest) -> JsonResponse:
+    """What the request log recorded of the caller's last stopped call to a model (route, attempts,
+    timings): the event stream ends at Stop, before its "done" event would have said it."""
+    # Only a call stopped within the time the page measured (plus slack for the log's writer), so an
+    # earlier stopped call to the same model is never shown as this one.
+    within = request.GET.get("within_ms", "")
+    window_ms = min(max(int(within), 0), 120_000) + 3_000 if within.isdigit() else 120_000
+    entry = request_log_latest_stopped(user_id=request.user.pk, model=request.GET.get("model", "")[:128],
+                                       within=timedelta(milliseconds=window_ms))
+    if entry is None:
+        return JsonResponse({"found": False})
+    return JsonResponse({
+        "found": True, "id": entry.pk, "status": entry.status,
+        "route": {"key_id": str(entry.key_id or ""), "key_name": entry.key_name, "region": entry.region,
+                  "host": entry.host, "target": entry.target},
+        "attempts": entry.route, "ttft_ms": entry.ttft_ms, "latency_ms": entry.latency_ms,
+        "usage": ({"prompt_tokens": entry.input_tokens, "completion_tokens": entry.output_tokens}
+                  if entry.input_tokens is not None or entry.output_tokens is not None else None),
+    })
