@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gateway_admin.models import AuditLog, Deployment, KeyHealth, ModelListing, RequestLog, VertexKey
-from gateway_admin.selectors.dashboard import RequestLogFilters, overview_key_rows, request_log_chart
+from gateway_admin.selectors.overview import overview_key_rows
+from gateway_admin.selectors.request_log import RequestLogFilters, request_log_chart
 
 pytestmark = pytest.mark.django_db
 

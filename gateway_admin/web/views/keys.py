@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required, is_admin
-from gateway_admin.selectors.dashboard import key_health_row
+from gateway_admin.selectors.keys import key_health_row
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
 from gateway_admin.web.forms import (

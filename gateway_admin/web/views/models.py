@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required, is_developer
-from gateway_admin.selectors.dashboard import listing_status, models_page
+from gateway_admin.selectors.models import listing_status, models_page
 from gateway_admin.services import listings as listing_services
 
 from .base import render_page

@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from gateway_admin.permissions import developer_required, is_admin
-from gateway_admin.selectors.dashboard import COUNTS_DEFINITION, overview_key_rows, overview_totals
+from gateway_admin.selectors.overview import overview_key_rows, overview_totals
+from gateway_admin.selectors.request_log import COUNTS_DEFINITION
 
 from .base import render_page
 

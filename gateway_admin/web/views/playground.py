@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required
-from gateway_admin.selectors.dashboard import models_page, request_log_latest_stopped
+from gateway_admin.selectors.models import models_page
+from gateway_admin.selectors.request_log import request_log_latest_stopped
 from gateway_admin.services.playground import playground_send
 from gateway_admin.web.aio import iterate_sync
 
