@@ -71,18 +71,21 @@ def test_refresh_all_runs_the_keys_side_by_side_with_progress_per_key(page, logi
     try:
         vertex.add_fault(delay_ms=4000, path_contains="/models")  # every List Models call takes 4 s
         page.goto("/models/")
+        keys = page.locator("#listings-table tbody tr").count()  # other tests of the session may add keys
+        assert keys >= 2
         started = time.monotonic()
         with page.expect_navigation(timeout=20_000):  # the page reloads once every key is back
             page.get_by_role("button", name="Refresh all keys").click()
             progress = page.locator("#refresh-keys")
-            expect(progress.locator("li")).to_have_count(2)
+            expect(progress.locator("li")).to_have_count(keys)
             expect(progress).to_contain_text("emulator-us")
             expect(progress.locator("li", has_text="second-key")).to_contain_text("refreshing")
             page.screenshot(path="/tmp/models-refresh-progress.png")
         elapsed = time.monotonic() - started
         page.wait_for_load_state()
-        # One after the other would take 8 s or more.
-        assert elapsed < 7.5, f"Refresh all took {elapsed:.1f} s for two keys of 4 s each"
+        # One after the other would take 4 s per key, 8 s or more.
+        assert elapsed < 7.5, f"Refresh all took {elapsed:.1f} s for {keys} keys of 4 s each"
+        print(f"Refresh all: {keys} keys of 4 s each in {elapsed:.1f} s")
         expect(page.locator("#listings-table tr", has_text="second-key")).to_contain_text("up to date")
         screenshot(page, "models-refreshed-all")
     finally:
