@@ -173,6 +173,10 @@ def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, log
     table = page.locator("#request-table")
     assert _log_statuses_after(page, before, 2) == ["200", "400"]  # newest first
     expect(table.locator("tbody tr").first).to_contain_text("Playground")
+    # Every column, the endpoint among them, fits the card without scrolling sideways.
+    widths = table.locator("xpath=..").evaluate(
+        "w => [w.scrollWidth, w.clientWidth, [...w.querySelectorAll('thead th')].map(t => Math.round(t.offsetWidth))]")
+    assert widths[0] <= widths[1] + 1, widths
     expect(page.locator(".chart svg rect.bar-errors").first).to_be_attached()
     expect(page.locator(".chart svg rect.bar-calls").first).to_be_attached()
     screenshot(page, "request-log")
