@@ -4,6 +4,7 @@ others within PRICE_CACHE_SECONDS."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,6 +18,7 @@ from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.usage.pricing import PRICE_FIELDS, prices_invalidate
 
 MAX_PRICE = Decimal("1000000")
+MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/:-]*")
 
 
 def _price(field: str, value: Any, errors: dict[str, list[str]]) -> Decimal | None:
@@ -41,7 +43,7 @@ def _clean(data: dict[str, Any], *, instance: PriceOverride | None) -> dict[str,
     out: dict[str, Any] = {}
     if instance is None or "model_id" in data:
         model_id = data.get("model_id")
-        if not isinstance(model_id, str) or not model_id.strip() or len(model_id) > 128 or model_id != model_id.strip():
+        if not isinstance(model_id, str) or len(model_id) > 128 or not MODEL_ID.fullmatch(model_id):
             errors["model_id"] = ["A model id without spaces, e.g. gemini-2.5-pro or meta/llama-3.3-70b-instruct-maas."]
         out["model_id"] = model_id
     if instance is None or "effective_from" in data:

@@ -219,7 +219,7 @@ def prices_invalidate() -> None:
 
 def _apply(row: PriceRow | None, model_id: str, override: _Override) -> PriceRow:
     base = row or PriceRow(model_id=model_id, version="")
-    changed = {f: v for f, v in override.fields.items() if v is not None}
+    changed: dict[str, Any] = {f: v for f, v in override.fields.items() if v is not None}
     return replace(base, version=f"override:{override.id}", source="admin override",
                    as_of=override.effective_from.date().isoformat(), note=override.note or base.note, **changed)
 

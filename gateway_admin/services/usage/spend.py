@@ -8,7 +8,7 @@ returns, so a web process that crashes afterwards loses none of the spend it rec
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from .budgets import BudgetRule, abudgets_snapshot, budgets_snapshot, to_nanos
 from .counters import counters
@@ -19,7 +19,7 @@ _COLUMNS = ("calls", "errors", "input_tokens", "output_tokens", "cache_read_toke
             "cost_nanos", "unpriced_calls")
 
 
-def rollup_add(*, day: object, token_id: int | None, user_id: int | None, key_id: int | None, model: str,
+def rollup_add(*, day: date, token_id: int | None, user_id: int | None, key_id: int | None, model: str,
                usage: Usage, cost_nanos: int, priced: bool, error: bool, calls: int = 1) -> None:
     """Add one call (or `calls` calls with these totals) to its rollup row, atomically."""
     from django.db import connection
