@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from gateway_admin.metrics import metrics_view
+
 # The split view serves its init script as a same-origin file, so CSP needs no inline script;
 # Swagger UI's page has one small inline <style> block.
 api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema"))
@@ -22,5 +24,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
     path("v1/", include("gateway_admin.openai_api.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("gateway_admin.web.urls")),
 ]
