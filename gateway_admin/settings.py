@@ -285,6 +285,7 @@ BUDGET_COUNTERS = env.str("BUDGET_COUNTERS", default="auto")
 BUDGET_REDIS_URL = env.str("BUDGET_REDIS_URL", default="")
 BUDGET_CACHE_SECONDS = env.float("BUDGET_CACHE_SECONDS", default=5.0)
 BUDGET_DB_REFRESH_SECONDS = env.float("BUDGET_DB_REFRESH_SECONDS", default=1.0)
+BUDGET_REDIS_REFRESH_SECONDS = env.float("BUDGET_REDIS_REFRESH_SECONDS", default=0.0)
 PRICE_CACHE_SECONDS = env.float("PRICE_CACHE_SECONDS", default=5.0)
 
 # Prometheus /metrics: prometheus-client in multiprocess mode, so every uvicorn worker reports into

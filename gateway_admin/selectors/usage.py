@@ -181,23 +181,58 @@ def _fmt(metric: str, v: float) -> str:
     return f"{int(v):,} tokens"
 
 
-def usage_chart(f: UsageFilters, *, by: str = "model", metric: str = "cost") -> UsageChart:
-    """Cost (or tokens) per day, stacked by the top SERIES_SHOWN values of `by` and "other",
-    laid out for an inline SVG (2 queries + labels)."""
+def _value(metric: str, sums: dict[str, Any]) -> float:
+    if metric == "cost":
+        return float(sums.get("cost_nanos") or 0) / 1e9
+    return float((sums.get("input_tokens") or 0) + (sums.get("output_tokens") or 0))
+
+
+@dataclass
+class UsagePage:
+    totals: UsageRow
+    top: list[UsageRow]
+    chart: UsageChart
+
+
+def usage_page(f: UsageFilters, *, by: str = "model", metric: str = "cost", top_n: int = 15) -> UsagePage:
+    """Totals, the top `by` values and the chart for the Usage page in three grouped scans of the
+    rollup whose results stay small (days; values of `by`; days x the top five), whatever the window."""
     col = _GROUP_COLUMN[by]
-    value_expr = Sum("cost_nanos") if metric == "cost" else Sum("input_tokens") + Sum("output_tokens")
-    top = [r[col] for r in _rollups(f).order_by().values(col).annotate(v=value_expr).order_by("-v")[:SERIES_SHOWN]
-           if r["v"]]
-    per_day: dict[date, dict[Any, float]] = {}
-    for r in _rollups(f).order_by().values("day", col).annotate(v=value_expr):
-        key = r[col] if r[col] in top else "__other__"
-        v = float(r["v"] or 0) / (1e9 if metric == "cost" else 1)
-        bucket = per_day.setdefault(r["day"], {})
-        bucket[key] = bucket.get(key, 0.0) + v
-    names = {**labels_for(by, {int(t) for t in top}), **{}} if by in ("token", "user", "key") else {}
-    series_keys = [*top, "__other__"]
-    series = [names.get(int(k), _NONE_LABEL.get(by, str(k))) if by in ("token", "user", "key")
-              else str(k) for k in top] + ["other"]
+    sums = {s: Sum(s) for s in SUMS}
+    per_day = {r["day"]: r for r in _rollups(f).order_by().values("day").annotate(**sums)}
+    totals = _row({s: sum(int(d[s] or 0) for d in per_day.values()) for s in SUMS}, [])
+    groups = list(_rollups(f).order_by().values(col).annotate(**sums))
+    groups.sort(key=lambda g: (-(g["cost_nanos"] or 0), -(g["calls"] or 0), str(g[col])))
+    top = [_row(g, [by]) for g in groups[:top_n]]
+    label_rows(top)
+    ranked = sorted(groups, key=lambda g: -_value(metric, g))
+    series_values = [g[col] for g in ranked[:SERIES_SHOWN] if _value(metric, g) > 0]
+    split: dict[date, dict[Any, float]] = {}
+    if series_values:
+        for r in (_rollups(f).filter(**{f"{col}__in": series_values}).order_by().values("day", col)
+                  .annotate(**sums)):
+            split.setdefault(r["day"], {})[r[col]] = _value(metric, r)
+    for day, d in per_day.items():
+        bucket = split.setdefault(day, {})
+        rest = _value(metric, d) - sum(bucket.values())
+        if rest > 1e-12:
+            bucket["__other__"] = rest
+    if by in ("token", "user", "key"):
+        names = labels_for(by, {int(v) for v in series_values})
+        series = [names.get(int(v), _NONE_LABEL[by]) if v else _NONE_LABEL[by] for v in series_values]
+    else:
+        series = [str(v) for v in series_values]
+    return UsagePage(totals=totals, top=top, chart=_layout(f, split, [*series_values, "__other__"],
+                                                           [*series, "other"], metric))
+
+
+def usage_chart(f: UsageFilters, *, by: str = "model", metric: str = "cost") -> UsageChart:
+    return usage_page(f, by=by, metric=metric).chart
+
+
+def _layout(f: UsageFilters, per_day: dict[date, dict[Any, float]], series_keys: list[Any], series: list[str],
+            metric: str) -> UsageChart:
+    """Stacked bars per day for an inline SVG."""
     n = (f.until - f.since).days + 1
     width, height, pad_bottom, pad_top = 720, 180, 18, 6
     plot_h = height - pad_bottom - pad_top
@@ -217,11 +252,11 @@ def usage_chart(f: UsageFilters, *, by: str = "model", metric: str = "cost") -> 
             y -= h
             segs.append(Segment(y=round(y, 2), h=round(h, 2), series=s_index if k != "__other__" else 9,
                                 label=series[s_index], value=_fmt(metric, v)))
-        days.append(ChartDay(x=round(i * slot + 0.5, 2), width=round(max(slot - 1, 0.5), 2), label=d.strftime("%b %-d"),
-                             total=_fmt(metric, sum(bucket.values())), segments=segs))
+        days.append(ChartDay(x=round(i * slot + 0.5, 2), width=round(max(slot - 1, 0.5), 2),
+                             label=d.strftime("%b %-d"), total=_fmt(metric, sum(bucket.values())), segments=segs))
     tick_every = max(n // 6, 1)
     ticks = [(round(i * slot + slot / 2, 2), days[i].label) for i in range(0, n, tick_every)]
-    used = [s for i, s in enumerate(series) if any(seg.label == s for d in days for seg in d.segments)]
+    used = [s for s in series if any(seg.label == s for d in days for seg in d.segments)]
     return UsageChart(days=days, series=used, max_label=_fmt(metric, max_v), ticks=ticks, metric=metric,
                       empty=max_v == 0, width=width, height=height)
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from .counters import CounterKey, counters
-from .periods import period_bounds
+from .periods import current_period
 from .types import BudgetExceeded
 
 NANOS = Decimal(1_000_000_000)
@@ -48,11 +48,10 @@ class BudgetRule:
     soft_limit_percent: int | None
 
     def counter_key(self, now: datetime) -> CounterKey:
-        start, _ = period_bounds(self.period, now)
-        return (self.id, int(start.timestamp()))
+        return (self.id, current_period(self.period, now.timestamp())[0])
 
     def ttl(self, now: datetime) -> int | None:
-        _, resets = period_bounds(self.period, now)
+        _, resets = current_period(self.period, now.timestamp())
         return None if resets is None else int((resets - now).total_seconds()) + 86_400
 
 
@@ -160,7 +159,7 @@ def budgets_invalidate() -> None:
 def _refuse(rules: tuple[BudgetRule, ...], spent: list[int], now: datetime) -> None:
     for rule, nanos in zip(rules, spent, strict=True):
         if nanos >= rule.amount_nanos:
-            _, resets = period_bounds(rule.period, now)
+            _, resets = current_period(rule.period, now.timestamp())
             raise BudgetExceeded(rule.id, rule.scope, rule.name, from_nanos(nanos), rule.amount_usd,
                                  rule.period, resets)
 

@@ -9,7 +9,8 @@ The database backend keeps an in-process mirror of the counters it has read or w
 younger than BUDGET_DB_REFRESH_SECONDS is served from memory, and this process's own additions
 update the mirror with the total the database returned. With one web process (the embedded mode)
 the mirror is exact; with several on one database, another process's spend is seen within that
-many seconds (0 reads the database on every check).
+many seconds (0 reads the database on every check). Redis is read on every check by default (one
+MGET round trip); BUDGET_REDIS_REFRESH_SECONDS > 0 trades that round trip for the same staleness.
 """
 
 from __future__ import annotations
@@ -31,10 +32,45 @@ class Counters(Protocol):
     def add_many(self, keys: Sequence[CounterKey], nanos: int, ttls: Sequence[int | None]) -> None: ...
 
 
-class RedisCounters:
-    def __init__(self, url: str, prefix: str) -> None:
+class _Mirror:
+    """Counter values this process has read or written, trusted for `refresh_seconds`."""
+
+    def __init__(self, refresh_seconds: float) -> None:
+        self.refresh_seconds = refresh_seconds
+        self._mirror: dict[CounterKey, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def _fresh(self, keys: Sequence[CounterKey]) -> dict[CounterKey, int]:
+        if self.refresh_seconds <= 0:
+            return {}
+        now = time.monotonic()
+        out: dict[CounterKey, int] = {}
+        with self._lock:
+            for k in keys:
+                hit = self._mirror.get(k)
+                if hit is not None and now - hit[1] < self.refresh_seconds:
+                    out[k] = hit[0]
+        return out
+
+    def _remember(self, values: dict[CounterKey, int]) -> None:
+        if self.refresh_seconds <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if len(self._mirror) > 100_000:  # old periods' keys
+                self._mirror.clear()
+            for k, v in values.items():
+                self._mirror[k] = (v, now)
+
+
+class RedisCounters(_Mirror):
+    """Redis counters; with BUDGET_REDIS_REFRESH_SECONDS > 0 a check may use a value this process
+    read or wrote that long ago instead of a round trip (0, the default: every check reads Redis)."""
+
+    def __init__(self, url: str, prefix: str, refresh_seconds: float = 0.0) -> None:
         import redis
 
+        super().__init__(refresh_seconds)
         self.client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
         self.prefix = prefix
 
@@ -44,8 +80,14 @@ class RedisCounters:
     def get_many(self, keys: Sequence[CounterKey]) -> list[int]:
         if not keys:
             return []
-        values = self.client.mget([self._name(k) for k in keys])
-        return [int(v) if v is not None else 0 for v in values]
+        known = self._fresh(keys)
+        missing = [k for k in keys if k not in known]
+        if missing:
+            values = self.client.mget([self._name(k) for k in missing])
+            read = {k: int(v) if v is not None else 0 for k, v in zip(missing, values, strict=True)}
+            self._remember(read)
+            known.update(read)
+        return [known[k] for k in keys]
 
     async def aget_many(self, keys: Sequence[CounterKey]) -> list[int]:
         # One loopback round trip (tens of µs): cheaper inline than a hop to a thread.
@@ -58,30 +100,16 @@ class RedisCounters:
             pipe.incrby(name, nanos)
             if ttl:
                 pipe.expire(name, ttl)
-        pipe.execute()
+        results = iter(pipe.execute())
+        totals: dict[CounterKey, int] = {}
+        for key, ttl in zip(keys, ttls, strict=True):
+            totals[key] = int(next(results))
+            if ttl:
+                next(results)
+        self._remember(totals)
 
 
-class DatabaseCounters:
-    def __init__(self, refresh_seconds: float) -> None:
-        self.refresh_seconds = refresh_seconds
-        self._mirror: dict[CounterKey, tuple[int, float]] = {}
-        self._lock = threading.Lock()
-
-    def _fresh(self, keys: Sequence[CounterKey]) -> dict[CounterKey, int]:
-        now = time.monotonic()
-        out: dict[CounterKey, int] = {}
-        with self._lock:
-            for k in keys:
-                hit = self._mirror.get(k)
-                if hit is not None and now - hit[1] < self.refresh_seconds:
-                    out[k] = hit[0]
-        return out
-
-    def _remember(self, values: dict[CounterKey, int]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k, v in values.items():
-                self._mirror[k] = (v, now)
+class DatabaseCounters(_Mirror):
 
     def _read(self, keys: Sequence[CounterKey]) -> dict[CounterKey, int]:
         from django.db.models import Q
@@ -149,7 +177,8 @@ def _make_backend() -> Counters:
     kind = getattr(settings, "BUDGET_COUNTERS", "auto")
     url = getattr(settings, "BUDGET_REDIS_URL", "") or getattr(settings, "REDIS_URL", "")
     if kind == "redis" or (kind == "auto" and url):
-        return RedisCounters(url, getattr(settings, "CACHE_KEY_PREFIX", "vga"))
+        return RedisCounters(url, getattr(settings, "CACHE_KEY_PREFIX", "vga"),
+                             float(getattr(settings, "BUDGET_REDIS_REFRESH_SECONDS", 0.0)))
     return DatabaseCounters(float(getattr(settings, "BUDGET_DB_REFRESH_SECONDS", 1.0)))
 
 

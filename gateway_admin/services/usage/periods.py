@@ -24,3 +24,18 @@ def period_bounds(period: str, now: datetime) -> tuple[datetime, datetime | None
     if period == "total":
         return EPOCH, None
     raise ValueError(f"unknown budget period {period!r}; expected one of {', '.join(PERIODS)}")
+
+
+_current: dict[str, tuple[float, float, int, datetime | None]] = {}
+
+
+def current_period(period: str, now_ts: float) -> tuple[int, datetime | None]:
+    """(start as epoch seconds, resets_at) of the period containing `now_ts`, cached until the period
+    ends: the hot path does one float comparison instead of calendar arithmetic."""
+    hit = _current.get(period)
+    if hit is not None and hit[0] <= now_ts < hit[1]:
+        return hit[2], hit[3]
+    start, resets = period_bounds(period, datetime.fromtimestamp(now_ts, UTC))
+    _current[period] = (start.timestamp(), resets.timestamp() if resets else float("inf"), int(start.timestamp()),
+                        resets)
+    return int(start.timestamp()), resets

@@ -18,9 +18,8 @@ from gateway_admin.permissions import admin_required, developer_required, is_adm
 from gateway_admin.selectors.usage import (
     budget_statuses,
     default_filters,
-    usage_chart,
+    usage_page,
     usage_rows,
-    usage_totals,
 )
 from gateway_admin.services.budgets import budget_create, budget_delete
 from gateway_admin.services.errors import ServiceValidationError
@@ -70,8 +69,8 @@ def usage_view(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("format", None)
     return render_page(request, "usage/usage.html", {
-        "f": f, "opts": opts, "totals": usage_totals(f), "chart": usage_chart(f, by=opts["by"], metric=opts["metric"]),
-        "top": usage_rows(f, group_by=[opts["by"]], limit=15), "windows": list(WINDOWS), "dimensions": DIMENSIONS,
+        "f": f, "opts": opts, "page": usage_page(f, by=opts["by"], metric=opts["metric"]),
+        "windows": list(WINDOWS), "dimensions": DIMENSIONS,
         "choices": _choices() if admin else {}, "query": params.urlencode(),
         "budgets": budget_statuses() if admin else [],
         "filtered": bool(f.token_id or (admin and f.user_id) or f.team_id or f.key_id or f.model),
