@@ -165,7 +165,7 @@ class UsageChart:
     days: list[ChartDay]
     series: list[str]
     max_label: str
-    ticks: list[tuple[float, str]]
+    ticks: list[tuple[float, str, str]]
     metric: str
     empty: bool
     width: int = 720
@@ -255,7 +255,9 @@ def _layout(f: UsageFilters, per_day: dict[date, dict[Any, float]], series_keys:
         days.append(ChartDay(x=round(i * slot + 0.5, 2), width=round(max(slot - 1, 0.5), 2),
                              label=d.strftime("%b %-d"), total=_fmt(metric, sum(bucket.values())), segments=segs))
     tick_every = max(n // 6, 1)
-    ticks = [(round(i * slot + slot / 2, 2), days[i].label) for i in range(0, n, tick_every)]
+    # The first label starts at the left edge rather than being cut in half by it.
+    ticks = [(2.0 if i == 0 else round(i * slot + slot / 2, 2), days[i].label, "start" if i == 0 else "middle")
+             for i in range(0, n, tick_every)]
     used = [s for s in series if any(seg.label == s for d in days for seg in d.segments)]
     return UsageChart(days=days, series=used, max_label=_fmt(metric, max_v), ticks=ticks, metric=metric,
                       empty=max_v == 0, width=width, height=height)
