@@ -109,3 +109,18 @@ def test_the_scrape_is_allowed_from_listed_networks_only():
     with override_settings(METRICS_TOKEN="", METRICS_ALLOWED_NETWORKS=[]):
         assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
         assert Client(REMOTE_ADDR="192.168.1.9").get("/metrics").status_code == 403
+
+
+def test_token_mints_reach_the_metrics_through_routings_observer_hook(tmp_path):
+    """routing calls a plain callback; the app registered one that counts mints in /metrics."""
+    from routing.observers import TOKEN_MINT_OBSERVERS, notify_token_mint
+
+    from gateway_admin.metrics import render_metrics
+
+    assert len(TOKEN_MINT_OBSERVERS) == 1
+    before = value(samples(render_metrics(budgets=False).decode()), "vga_token_mints_total", key="mint-test-key")
+    notify_token_mint("mint-test-key", True)
+    notify_token_mint("mint-test-key", False)
+    after = samples(render_metrics(budgets=False).decode())
+    assert value(after, "vga_token_mints_total", key="mint-test-key", outcome="ok") >= 1
+    assert value(after, "vga_token_mints_total", key="mint-test-key") - before == 2
