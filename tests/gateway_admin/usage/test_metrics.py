@@ -113,9 +113,8 @@ def test_the_scrape_is_allowed_from_listed_networks_only():
 
 def test_token_mints_reach_the_metrics_through_routings_observer_hook(tmp_path):
     """routing calls a plain callback; the app registered one that counts mints in /metrics."""
-    from routing.observers import TOKEN_MINT_OBSERVERS, notify_token_mint
-
     from gateway_admin.metrics import render_metrics
+    from routing.observers import TOKEN_MINT_OBSERVERS, notify_token_mint
 
     assert len(TOKEN_MINT_OBSERVERS) == 1
     before = value(samples(render_metrics(budgets=False).decode()), "vga_token_mints_total", key="mint-test-key")
