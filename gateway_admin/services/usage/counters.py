@@ -77,21 +77,49 @@ class RedisCounters(_Mirror):
     def _name(self, key: CounterKey) -> str:
         return f"{self.prefix}:budget:{key[0]}:{key[1]}"
 
+    def _mget(self, keys: Sequence[CounterKey]) -> dict[CounterKey, int | None]:
+        values = self.client.mget([self._name(k) for k in keys])
+        return {k: int(v) if v is not None else None for k, v in zip(keys, values, strict=True)}
+
+    def _seed(self, seeds: dict[CounterKey, tuple[int, int | None]]) -> dict[CounterKey, int]:
+        """SET NX the seeded counters (another process may have won), then read what is there."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, (value, ttl) in seeds.items():
+            pipe.set(self._name(key), value, nx=True, ex=ttl or None)
+        pipe.execute()
+        return {k: v or 0 for k, v in self._mget(list(seeds)).items()}
+
     def get_many(self, keys: Sequence[CounterKey]) -> list[int]:
         if not keys:
             return []
         known = self._fresh(keys)
         missing = [k for k in keys if k not in known]
         if missing:
-            values = self.client.mget([self._name(k) for k in missing])
-            read = {k: int(v) if v is not None else 0 for k, v in zip(missing, values, strict=True)}
-            self._remember(read)
-            known.update(read)
+            read = self._mget(missing)
+            absent = [k for k, v in read.items() if v is None]
+            if absent:
+                read.update(self._seed(seed_counters(absent)))
+            values = {k: v or 0 for k, v in read.items()}
+            self._remember(values)
+            known.update(values)
         return [known[k] for k in keys]
 
     async def aget_many(self, keys: Sequence[CounterKey]) -> list[int]:
-        # One loopback round trip (tens of µs): cheaper inline than a hop to a thread.
-        return self.get_many(keys)
+        # One loopback round trip (tens of µs): cheaper inline than a hop to a thread. A counter that
+        # is not in Redis (a new period, or Redis lost it) is seeded once from the durable rollup.
+        known = self._fresh(keys)
+        missing = [k for k in keys if k not in known]
+        if missing:
+            read = self._mget(missing)
+            absent = [k for k, v in read.items() if v is None]
+            if absent:
+                from gateway_admin.openai_api.db import run_db
+
+                read.update(self._seed(await run_db(seed_counters, absent)))
+            values = {k: v or 0 for k, v in read.items()}
+            self._remember(values)
+            known.update(values)
+        return [known[k] for k in keys]
 
     def add_many(self, keys: Sequence[CounterKey], nanos: int, ttls: Sequence[int | None]) -> None:
         pipe = self.client.pipeline(transaction=False)
@@ -157,6 +185,42 @@ class DatabaseCounters(_Mirror):
                 cur.execute(sql, [key[0], start, nanos])
                 totals[key] = int(cur.fetchone()[0])
         self._remember(totals)
+
+
+def seed_counters(keys: Sequence[CounterKey]) -> dict[CounterKey, tuple[int, int | None]]:
+    """(value, ttl) for counters Redis does not have: the budget's scope's cost in the usage rollup
+    over the period's days since the budget was created (the rollup is durable; Redis may restart).
+    A period that just started seeds 0. The creation day is counted whole."""
+    from django.db.models import Sum
+
+    from gateway_admin.models import Budget, Team, UsageRollup
+
+    from .periods import period_bounds
+
+    budgets = {b.pk: b for b in Budget.objects.filter(pk__in={k[0] for k in keys})}
+    out: dict[CounterKey, tuple[int, int | None]] = {}
+    now = datetime.now(UTC)
+    for key in keys:
+        b = budgets.get(key[0])
+        if b is None:
+            out[key] = (0, 3600)
+            continue
+        start = datetime.fromtimestamp(key[1], UTC)
+        _, resets = period_bounds(b.period, start)
+        since = max(start.date(), b.created_at.astimezone(UTC).date())
+        rows = UsageRollup.objects.filter(day__gte=since)
+        if resets is not None:
+            rows = rows.filter(day__lt=resets.date())
+        if b.token_id:
+            rows = rows.filter(token_id=b.token_id)
+        elif b.user_id:
+            rows = rows.filter(user_id=b.user_id)
+        else:
+            rows = rows.filter(user_id__in=Team.members.through.objects.filter(team_id=b.team_id).values("user_id"))
+        total = int(rows.aggregate(n=Sum("cost_nanos"))["n"] or 0)
+        ttl = None if resets is None else max(int((resets - now).total_seconds()), 0) + 86_400
+        out[key] = (total, ttl)
+    return out
 
 
 _backend: Any = None

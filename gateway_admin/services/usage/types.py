@@ -56,7 +56,7 @@ class BudgetExceeded(Exception):
 
     @property
     def message(self) -> str:
-        period = "in total" if self.period == "total" else f"this {self.period}"
+        period = {"total": "in total", "day": "today"}.get(self.period, f"this {self.period}")
         when = (f"It resets at {self.resets_at:%Y-%m-%d %H:%M} UTC." if self.resets_at is not None
                 else "It does not reset (a total budget); an admin can raise it.")
         return (f"The {self.scope} budget of {self.name} is used up: ${_usd(self.used_usd)} spent of "

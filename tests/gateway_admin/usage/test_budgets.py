@@ -44,7 +44,7 @@ def test_a_day_budget_of_five_cents_refuses_the_call_after_it_is_used_up_and_res
     assert (exc.budget_id, exc.scope, exc.period) == (budget.pk, "token", "day")
     assert exc.used_usd == Decimal("0.06") and exc.amount_usd == Decimal("0.05")
     assert exc.resets_at == datetime(2026, 3, 11, tzinfo=UTC)
-    assert "ci-script" in exc.message and "$0.06 spent of $0.05 this day" in exc.message
+    assert "ci-script" in exc.message and "$0.06 spent of $0.05 today" in exc.message
     assert "2026-03-11 00:00 UTC" in exc.message
     with time_machine.travel(datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC), tick=False), \
             pytest.raises(BudgetExceeded):
@@ -168,3 +168,43 @@ async def test_the_async_hooks_refuse_and_record_like_the_sync_ones(admin_user):
         await abudget_check(token_id=None, user_id=admin_user.pk)
     row = await UsageRollup.objects.aget(user_id=admin_user.pk)
     assert (row.calls, row.key_id, row.cost_nanos) == (2, 3, 40_000_000)
+
+
+@pytest.fixture
+def redis_counters(settings):
+    import uuid
+
+    import redis
+
+    from gateway_admin.services.usage.counters import counters_reset
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except Exception:
+        pytest.skip("Redis is not reachable")
+    settings.BUDGET_COUNTERS, settings.BUDGET_REDIS_URL = "redis", url
+    settings.CACHE_KEY_PREFIX = f"test-{uuid.uuid4().hex[:8]}"
+    counters_reset()
+    client = redis.Redis.from_url(url)
+    yield client
+    for name in client.scan_iter(f"{settings.CACHE_KEY_PREFIX}:*"):
+        client.delete(name)
+    counters_reset()
+
+
+def test_a_redis_counter_lost_with_its_redis_is_seeded_again_from_the_durable_rollup(admin_user, token,
+                                                                                      redis_counters, settings):
+    budget_create(actor=admin_user, token=token.pk, amount_usd="0.05", period="month")
+    for _ in range(3):
+        budget_check(token_id=token.pk, user_id=None)
+        spend(token_id=token.pk)
+    with pytest.raises(BudgetExceeded):
+        budget_check(token_id=token.pk, user_id=None)
+    names = list(redis_counters.scan_iter(f"{settings.CACHE_KEY_PREFIX}:budget:*"))
+    assert len(names) == 1 and int(redis_counters.get(names[0])) == 60_000_000
+    redis_counters.delete(*names)  # Redis restarted without its data
+    with pytest.raises(BudgetExceeded) as refused:
+        budget_check(token_id=token.pk, user_id=None)
+    assert refused.value.used_usd == Decimal("0.06")
+    assert int(redis_counters.get(names[0])) == 60_000_000
