@@ -24,6 +24,7 @@ from gateway_admin.selectors.usage import (
 from gateway_admin.services.budgets import budget_create, budget_delete
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.prices import price_override_create, price_override_delete
+from gateway_admin.services.teams import team_create, team_delete
 from gateway_admin.services.usage.pricing import PRICE_FIELDS, price_rows
 
 from .base import render_page
@@ -87,10 +88,12 @@ def _choices() -> dict[str, Any]:
 
 
 def _budgets_page(request: HttpRequest, *, errors: dict[str, list[str]] | None = None,
-                  form: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+                  form: dict[str, str] | None = None, team_errors: dict[str, list[str]] | None = None,
+                  team_form: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     return render_page(request, "usage/budgets.html", {
         "budgets": budget_statuses(), "choices": _choices(), "errors": errors or {}, "form": form or {},
-        "periods": Budget.Period.choices,
+        "periods": Budget.Period.choices, "teams": Team.objects.prefetch_related("members").order_by("name"),
+        "team_errors": team_errors or {}, "team_form": team_form or {},
     }, nav="budgets", title="Budgets", status=status)
 
 
@@ -167,3 +170,24 @@ def price_override_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, "Override deleted; the shipped price applies again.")
     return redirect("prices")
 
+
+
+@admin_required
+@require_POST
+def team_create_view(request: HttpRequest) -> HttpResponse:
+    members = [int(v) for v in request.POST.getlist("members") if v.isdigit() and len(v) < 19]
+    try:
+        team = team_create(actor=request.user, name=request.POST.get("name", ""), members=members)
+    except ServiceValidationError as exc:
+        return _budgets_page(request, team_errors=exc.errors, status=400,
+                             team_form={"name": request.POST.get("name", ""), "members": members})
+    messages.success(request, f"Team \u201c{team.name}\u201d created.")
+    return redirect("budgets")
+
+
+@admin_required
+@require_POST
+def team_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    team_delete(actor=request.user, team=get_object_or_404(Team, pk=pk))
+    messages.success(request, "Team deleted, with its budgets.")
+    return redirect("budgets")

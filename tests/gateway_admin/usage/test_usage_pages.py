@@ -84,3 +84,16 @@ def test_the_prices_page_lists_the_table_and_an_admin_adds_an_override(admin_cli
     assert PriceOverride.objects.get().output == Decimal("0.8")
     bad = admin_client.post("/usage/prices/overrides/new/", {"model_id": "gemini-2.0-flash", "output": "cheap"})
     assert bad.status_code == 400 and "A price in USD" in bad.content.decode()
+
+
+def test_an_admin_creates_a_team_on_the_budgets_page_and_a_duplicate_name_is_named(admin_client, admin_user,
+                                                                                   developer_user):
+    from gateway_admin.models import Team
+
+    r = admin_client.post("/usage/teams/new/", {"name": "search", "members": [admin_user.pk, developer_user.pk]})
+    assert r.status_code == 302
+    assert sorted(Team.objects.get().members.values_list("username", flat=True)) == ["alice-admin", "dave-dev"]
+    dup = admin_client.post("/usage/teams/new/", {"name": "Search"})
+    assert dup.status_code == 400 and 'id="err-team-name"' in dup.content.decode()
+    html = admin_client.get("/usage/budgets/").content.decode()
+    assert "alice-admin, dave-dev" in html
