@@ -97,7 +97,7 @@ async def _images(call: GatewayCall, body: dict[str, Any], *, edit: bool) -> Htt
     result = await (router.image_edits(body) if edit else router.images(body))
     response = _as_url(result.response) if as_url else result.response
     logged = _logged(response) if call.caller.log_bodies else None
-    return answer(call, response, result=result, logged_body=logged)
+    return await answer(call, response, result=result, logged_body=logged)
 
 
 @v1_endpoint("images")
