@@ -13,8 +13,9 @@ from gateway_admin.services.tokens import api_token_authenticate
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user):
-    response = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash, x"})
+def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user, served_models):
+    response = developer_client.post(reverse("token-create"),
+                                     {"name": "ci", "model_scopes": "gemini-2.0-flash, claude-sonnet-4-5"})
     assert response.status_code == 201
     assert response["Cache-Control"] == "no-store"
     first = response.content.decode()
@@ -22,7 +23,7 @@ def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, develo
     raw = first.split('id="new-token-value">')[1].split("<")[0]
     assert raw.startswith(token.prefix)
     assert api_token_authenticate(raw).pk == token.pk
-    assert token.model_scopes == ["gemini-2.0-flash", "x"] and token.user == developer_user
+    assert token.model_scopes == ["gemini-2.0-flash", "claude-sonnet-4-5"] and token.user == developer_user
     second = developer_client.get(reverse("settings")).content.decode()
     assert raw not in second and token.prefix in second
     assert raw not in str(dict(developer_client.session))  # never parked in the session either
