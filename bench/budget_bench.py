@@ -42,8 +42,8 @@ async def _measure(calls: int) -> None:
     from gateway_admin.models import ApiToken
     from gateway_admin.services.budgets import budget_create
     from gateway_admin.services.teams import team_create
-    from gateway_admin.services.usage import Cost, Usage, abudget_check, aspend_record, atpm_check
-    from gateway_admin.services.usage.counters import counters
+    from gateway_admin.usage import Cost, Usage, abudget_check, aspend_record, atpm_check
+    from gateway_admin.usage.counters import counters
 
     def setup() -> tuple[int, int, int]:
         user = get_user_model().objects.create_user("bench")

@@ -8,6 +8,8 @@ import orjson
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 
+from gateway_admin.json_limits import DEPTH_MESSAGE, exceeds_depth
+
 JSON = "application/json"
 SSE = "text/event-stream"
 
@@ -40,8 +42,8 @@ def model_of(body: dict[str, Any]) -> str:
 
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object, or an ApiError naming what is wrong."""
-    from .errors import invalid_request
+    """The request body as a JSON object, or a GatewayError naming what is wrong."""
+    from gateway_admin.pipeline.errors import GatewayError, invalid_request
 
     content_type = request.content_type or ""
     if content_type and content_type != JSON and not content_type.endswith("+json"):
@@ -51,13 +53,15 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
     try:
         raw = request.body
     except RequestDataTooBig:
-        from .errors import ApiError
-
-        raise ApiError(413, "The request body is too large.", code="request_too_large") from None
+        raise GatewayError(413, "The request body is too large.", code="request_too_large") from None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg:  # orjson stops at 1024 levels ("depth limit exceeded")
+            raise invalid_request(DEPTH_MESSAGE, code="too_deep") from None
         raise invalid_request(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
     if not isinstance(data, dict):
         raise invalid_request("The request body must be a JSON object.")
+    if exceeds_depth(data):
+        raise invalid_request(DEPTH_MESSAGE, code="too_deep")
     return data

@@ -13,9 +13,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet, Sum
 
 from gateway_admin.models import ApiToken, Budget, Team, UsageRollup, VertexKey
-from gateway_admin.services.usage.budgets import from_nanos, to_nanos
-from gateway_admin.services.usage.counters import counters
-from gateway_admin.services.usage.periods import period_bounds
+from gateway_admin.usage.budgets import from_nanos, to_nanos
+from gateway_admin.usage.counters import counters
+from gateway_admin.usage.periods import period_bounds
 
 GROUPS = ("day", "model", "key", "user", "token")
 _GROUP_COLUMN = {"day": "day", "model": "model", "key": "key_id", "user": "user_id", "token": "token_id"}

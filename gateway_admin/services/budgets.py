@@ -12,8 +12,8 @@ from django.db import transaction
 from gateway_admin.models import ApiToken, Budget, Team
 from gateway_admin.services.audit import audit_record, diff
 from gateway_admin.services.errors import ServiceValidationError
-from gateway_admin.services.usage.budgets import budgets_invalidate
-from gateway_admin.services.usage.periods import PERIODS
+from gateway_admin.usage.budgets import budgets_invalidate
+from gateway_admin.usage.periods import PERIODS
 
 MAX_AMOUNT = Decimal("1000000000")
 SCOPES = ("token", "user", "team")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from gateway_admin.models import PriceOverride
 from gateway_admin.services.audit import audit_record, diff
 from gateway_admin.services.errors import ServiceValidationError
-from gateway_admin.services.usage.pricing import PRICE_FIELDS, prices_invalidate
+from gateway_admin.usage.pricing import PRICE_FIELDS, prices_invalidate
 
 MAX_PRICE = Decimal("1000000")
 MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@/:-]*")

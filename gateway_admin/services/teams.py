@@ -11,7 +11,7 @@ from django.db import transaction
 from gateway_admin.models import Team
 from gateway_admin.services.audit import audit_record, diff
 from gateway_admin.services.errors import ServiceValidationError
-from gateway_admin.services.usage.budgets import budgets_invalidate
+from gateway_admin.usage.budgets import budgets_invalidate
 
 
 def _clean(*, name: str | None, members: Iterable[Any] | None, team: Team | None) -> dict[str, Any]:

@@ -1,14 +1,13 @@
 """Dashboard and playground pages. URL names are part of the contract (see CONTRACTS.md)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from gateway_admin.sso import views as sso_views
 from gateway_admin.web.views import keys, logs, models, overview, playground, settings, usage
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html",
-                                                redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("", overview.overview, name="overview"),
     path("keys/new/", keys.key_create_view, name="key-create"),
     path("keys/check-credentials/", keys.key_credentials_check_view, name="key-credentials-check"),
@@ -22,6 +21,7 @@ urlpatterns = [
     path("models/status/", models.models_status_view, name="models-status"),
     path("playground/", playground.playground_view, name="playground"),
     path("playground/send/", playground.playground_send_view, name="playground-send"),
+    path("playground/stopped/", playground.playground_stopped_view, name="playground-stopped"),
     path("logs/requests/", logs.request_log_view, name="request-log"),
     path("logs/requests/<int:pk>/", logs.request_log_detail_view, name="request-log-detail"),
     path("logs/audit/", logs.audit_log_view, name="audit-log"),

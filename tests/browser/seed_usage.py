@@ -19,8 +19,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from gateway_admin.models import VertexKey  # noqa: E402
 from gateway_admin.services.budgets import budget_create  # noqa: E402
 from gateway_admin.services.tokens import api_token_create  # noqa: E402
-from gateway_admin.services.usage import Usage, call_cost  # noqa: E402
-from gateway_admin.services.usage.spend import spend_record  # noqa: E402
+from gateway_admin.usage import Usage, call_cost  # noqa: E402
+from gateway_admin.usage.spend import spend_record  # noqa: E402
 
 MODELS = [("claude-sonnet-4-5@20250929", "global", 6000, 900), ("gemini-2.5-pro", "us-central1", 9000, 1500),
           ("gemini-2.0-flash-001", "us-central1", 20000, 3000), ("claude-3-5-haiku@20241022", "us-east5", 4000, 700),

@@ -9,8 +9,8 @@ from rest_framework import serializers
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.models import PriceOverride, Team
 from gateway_admin.selectors.usage import GROUPS, BudgetStatus
-from gateway_admin.services.usage.periods import PERIODS
-from gateway_admin.services.usage.pricing import PRICE_FIELDS
+from gateway_admin.usage.periods import PERIODS
+from gateway_admin.usage.pricing import PRICE_FIELDS
 
 _USD: dict[str, Any] = {"max_digits": 20, "decimal_places": 9, "coerce_to_string": True}
 

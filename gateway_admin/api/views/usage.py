@@ -33,7 +33,7 @@ from gateway_admin.selectors.usage import UsageFilters, budget_statuses, usage_r
 from gateway_admin.services.budgets import budget_create, budget_delete, budget_update
 from gateway_admin.services.prices import price_override_create, price_override_delete, price_override_update
 from gateway_admin.services.teams import team_create, team_delete, team_update
-from gateway_admin.services.usage.pricing import price_rows
+from gateway_admin.usage.pricing import price_rows
 
 DIGITS = r"[0-9]{1,18}"
 

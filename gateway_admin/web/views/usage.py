@@ -25,7 +25,7 @@ from gateway_admin.services.budgets import budget_create, budget_delete
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.prices import price_override_create, price_override_delete
 from gateway_admin.services.teams import team_create, team_delete
-from gateway_admin.services.usage.pricing import PRICE_FIELDS, price_rows
+from gateway_admin.usage.pricing import PRICE_FIELDS, price_rows
 
 from .base import render_page
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 
@@ -9,9 +11,9 @@ import pytest
 def _fresh_usage_state():
     from django.core.cache import cache
 
-    from gateway_admin.services.usage.budgets import budgets_invalidate
-    from gateway_admin.services.usage.counters import counters_reset
-    from gateway_admin.services.usage.pricing import prices_invalidate
+    from gateway_admin.usage.budgets import budgets_invalidate
+    from gateway_admin.usage.counters import counters_reset
+    from gateway_admin.usage.pricing import prices_invalidate
 
     def reset() -> None:
         budgets_invalidate()
@@ -22,3 +24,6 @@ def _fresh_usage_state():
     reset()
     yield
     reset()
+    spend = sys.modules.get("gateway_admin.usage.spend")
+    if spend is not None:  # the writer thread's connection, before the test database goes
+        spend.spend_writer_close()

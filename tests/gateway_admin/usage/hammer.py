@@ -28,7 +28,7 @@ def setup(amount: str) -> None:
 
 
 async def run(user_id: int, callers: int, cost: Decimal, start_at: float) -> None:
-    from gateway_admin.services.usage import BudgetExceeded, Cost, Usage, abudget_check, aspend_record
+    from gateway_admin.usage import BudgetExceeded, Cost, Usage, abudget_check, aspend_record
 
     admitted = refused = in_flight = max_in_flight = 0
     await abudget_check(token_id=None, user_id=user_id)  # warm: budgets loaded before the start

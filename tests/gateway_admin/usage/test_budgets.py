@@ -12,10 +12,10 @@ import time_machine
 from gateway_admin.models import ApiToken, BudgetCounter, UsageRollup
 from gateway_admin.services.budgets import budget_create, budget_update
 from gateway_admin.services.teams import team_create
-from gateway_admin.services.usage import BudgetExceeded, Cost, Usage
-from gateway_admin.services.usage.budgets import budget_check
-from gateway_admin.services.usage.periods import period_bounds
-from gateway_admin.services.usage.spend import spend_record
+from gateway_admin.usage import BudgetExceeded, Cost, Usage
+from gateway_admin.usage.budgets import budget_check
+from gateway_admin.usage.periods import period_bounds
+from gateway_admin.usage.spend import spend_record
 
 CENT2 = Cost(usd=Decimal("0.02"), price_version="table:test")
 
@@ -156,7 +156,7 @@ def test_periods_start_and_reset_on_utc_boundaries(period, now, start, reset):
 async def test_the_async_hooks_refuse_and_record_like_the_sync_ones(admin_user):
     from asgiref.sync import sync_to_async
 
-    from gateway_admin.services.usage import abudget_check, aspend_record
+    from gateway_admin.usage import abudget_check, aspend_record
 
     await sync_to_async(budget_create)(actor=admin_user, user=admin_user.pk, amount_usd="0.03", period="day")
     for _ in range(2):
@@ -176,7 +176,7 @@ def redis_counters(settings):
 
     import redis
 
-    from gateway_admin.services.usage.counters import counters_reset
+    from gateway_admin.usage.counters import counters_reset
 
     url = "redis://127.0.0.1:6379/15"
     try:

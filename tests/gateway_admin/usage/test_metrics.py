@@ -78,10 +78,10 @@ def test_the_scrape_needs_the_token_and_shows_budget_gauges(admin_user):
     from datetime import UTC, datetime
 
     from gateway_admin.services.budgets import budget_create
-    from gateway_admin.services.usage import Cost, Usage
-    from gateway_admin.services.usage.budgets import budgets_invalidate
-    from gateway_admin.services.usage.counters import counters_reset
-    from gateway_admin.services.usage.spend import spend_record
+    from gateway_admin.usage import Cost, Usage
+    from gateway_admin.usage.budgets import budgets_invalidate
+    from gateway_admin.usage.counters import counters_reset
+    from gateway_admin.usage.spend import spend_record
 
     counters_reset()
     budgets_invalidate()

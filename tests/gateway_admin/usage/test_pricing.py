@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from gateway_admin.services.usage import Cost, Usage, call_cost
-from gateway_admin.services.usage.pricing import TABLE, TABLE_VERSION
+from gateway_admin.usage import Cost, Usage, call_cost
+from gateway_admin.usage.pricing import TABLE, TABLE_VERSION
 
 
 def usd(s: str) -> Decimal:
@@ -18,7 +18,7 @@ def usd(s: str) -> Decimal:
 
 @pytest.fixture(autouse=True)
 def _no_overrides(db):
-    from gateway_admin.services.usage.pricing import prices_invalidate
+    from gateway_admin.usage.pricing import prices_invalidate
 
     prices_invalidate()
     yield

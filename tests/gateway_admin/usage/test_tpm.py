@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway_admin.services.usage.tpm import tpm_add, tpm_check
+from gateway_admin.usage.tpm import tpm_add, tpm_check
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
 
@@ -26,7 +26,7 @@ def test_tokens_are_counted_per_api_token():
 
 
 async def test_the_async_check_answers_like_the_sync_one():
-    from gateway_admin.services.usage import atpm_check
+    from gateway_admin.usage import atpm_check
 
     tpm_add(9, 10_000)
     assert await atpm_check(token_id=9, tpm_limit=100) is not None

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from gateway_admin.models import ApiToken, AuditLog, Budget, PriceOverride, Team
-from gateway_admin.services.usage import Cost, Usage
-from gateway_admin.services.usage.spend import spend_record
+from gateway_admin.usage import Cost, Usage
+from gateway_admin.usage.spend import spend_record
 
 
 def post(client, url, body):

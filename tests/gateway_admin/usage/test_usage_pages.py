@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from gateway_admin.models import Budget, PriceOverride
 from gateway_admin.services.budgets import budget_create
-from gateway_admin.services.usage import Cost, Usage
-from gateway_admin.services.usage.spend import spend_record
+from gateway_admin.usage import Cost, Usage
+from gateway_admin.usage.spend import spend_record
 
 
 def rec(user, model, cost, *, days_ago=0, token_id=None):

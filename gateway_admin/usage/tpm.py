@@ -1,5 +1,5 @@
 """Tokens-per-minute limits per API token, shared through Django's cache like the RPM limit
-(gateway_admin/openai_api/ratelimit.py, whose sliding window and wait formula this reuses).
+(gateway_admin/usage/ratelimit.py, whose sliding window and wait formula this reuses).
 
 `atpm_check` before a call reads the token's estimate over the sliding minute; `tpm_add` (called
 by `aspend_record`) adds the call's input + output tokens once they are known. A call is admitted
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from django.core.cache import caches
 
-from gateway_admin.openai_api.ratelimit import CACHE_ALIAS, KEY_TTL, WINDOW, retry_after_seconds
+from gateway_admin.usage.ratelimit import CACHE_ALIAS, KEY_TTL, WINDOW, retry_after_seconds
 
 
 def _key(token_id: int, window: int) -> str:

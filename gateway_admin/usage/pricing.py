@@ -29,7 +29,7 @@ from routing.catalog import base_model
 
 from .types import Cost, Usage
 
-PRICES_FILE = Path(__file__).resolve().parents[2] / "data" / "prices.json"
+PRICES_FILE = Path(__file__).resolve().parents[1] / "data" / "prices.json"
 MILLION = Decimal(1_000_000)
 NANO = Decimal("0.000000001")
 PRICE_FIELDS = ("input", "output", "cache_read", "cache_write", "per_image", "per_second",

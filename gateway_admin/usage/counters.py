@@ -113,7 +113,7 @@ class RedisCounters(_Mirror):
             read = self._mget(missing)
             absent = [k for k, v in read.items() if v is None]
             if absent:
-                from gateway_admin.openai_api.db import run_db
+                from gateway_admin.aio import run_db
 
                 read.update(self._seed(await run_db(seed_counters, absent)))
             values = {k: v or 0 for k, v in read.items()}
@@ -164,7 +164,7 @@ class DatabaseCounters(_Mirror):
         known = self._fresh(keys)
         missing = [k for k in keys if k not in known]
         if missing:
-            from gateway_admin.openai_api.db import run_db
+            from gateway_admin.aio import run_db
 
             known.update(await run_db(self._read, missing))
         return [known[k] for k in keys]

@@ -1,9 +1,9 @@
 """Usage, cost and budgets: the hooks the call pipeline calls, and what the pages and API read.
 
-    from gateway_admin.services.usage import Usage, Cost, BudgetExceeded      # plain types
-    from gateway_admin.services.usage import call_cost                         # pricing.py
-    from gateway_admin.services.usage import abudget_check, aspend_record      # budgets.py, spend.py
-    from gateway_admin.services.usage import atpm_check                        # tpm.py
+    from gateway_admin.usage import Usage, Cost, BudgetExceeded      # plain types
+    from gateway_admin.usage import call_cost                         # pricing.py
+    from gateway_admin.usage import abudget_check, aspend_record      # budgets.py, spend.py
+    from gateway_admin.usage import atpm_check                        # tpm.py
     from gateway_admin.metrics import metrics_observe
 
 Importing this package loads only the types; each hook's module is imported on first use, so the

@@ -140,7 +140,7 @@ async def abudgets_snapshot() -> Snapshot:
     global _snapshot
     snap = _snapshot
     if not _fresh(snap):
-        from gateway_admin.openai_api.db import run_db
+        from gateway_admin.aio import run_db
 
         snap = await run_db(load_snapshot)
         with _lock:

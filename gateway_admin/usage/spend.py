@@ -11,6 +11,8 @@ the previous one commits, and every caller of the batch returns once it is commi
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from typing import Any
@@ -100,12 +102,18 @@ async def _committed(record: dict[str, Any]) -> None:
     await future
 
 
-# One writer thread with a connection it keeps (the /v1 database threads open one per job when
-# CONN_MAX_AGE is 0, which costs more than the write itself); one writer is also what SQLite allows.
+# One writer thread with a connection it keeps while calls come in (the shared database threads
+# open one per job when CONN_MAX_AGE is 0, which costs more than the write itself) and closes after
+# IDLE_CLOSE_SECONDS without writes; one writer is also what SQLite allows.
 _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-db")
+IDLE_CLOSE_SECONDS = 2.0
+_last_write = 0.0
+_idle_timer: threading.Timer | None = None
+_timer_lock = threading.Lock()
 
 
 def _write(records: list[dict[str, Any]]) -> None:
+    global _last_write
     from django.db import InterfaceError, OperationalError, connection
 
     try:
@@ -113,6 +121,38 @@ def _write(records: list[dict[str, Any]]) -> None:
     except (InterfaceError, OperationalError):
         connection.close()  # a broken or restarted database: reconnect and try once more
         _record_atomic(records)
+    _last_write = time.monotonic()
+    _arm_idle_close()
+
+
+def _arm_idle_close() -> None:
+    global _idle_timer
+    with _timer_lock:
+        if _idle_timer is None:
+            _idle_timer = threading.Timer(IDLE_CLOSE_SECONDS, _idle_check)
+            _idle_timer.daemon = True
+            _idle_timer.start()
+
+
+def _idle_check() -> None:
+    global _idle_timer
+    with _timer_lock:
+        _idle_timer = None
+    if time.monotonic() - _last_write >= IDLE_CLOSE_SECONDS:
+        _writer.submit(_close_connection)
+    else:
+        _arm_idle_close()
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    connection.close()
+
+
+def spend_writer_close() -> None:
+    """Close the writer thread's database connection now (tests, before dropping a database)."""
+    _writer.submit(_close_connection).result(timeout=10)
 
 
 async def _flush(batch: _Batch) -> None:

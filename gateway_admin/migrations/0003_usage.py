@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway_admin', '0001_initial'),
+        ('gateway_admin', '0002_token_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

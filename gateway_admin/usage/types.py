@@ -7,27 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from routing.usage import Usage
 
-@dataclass(frozen=True)
-class Usage:
-    """What one call used, normalised from any family and surface.
-
-    `input_tokens` counts every prompt token, cached or not (OpenAI's `prompt_tokens`, Gemini's
-    `promptTokenCount`); `cache_read_tokens` and `cache_write_tokens` are the parts of it read from
-    or written to a prompt cache. For Claude that is `input_tokens + cache_read_input_tokens +
-    cache_creation_input_tokens` of Anthropic's usage block. None means "not reported".
-    """
-
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_tokens: int | None = None
-    cache_write_tokens: int | None = None
-    images: int | None = None
-    video_seconds: float | None = None
-
-    @property
-    def total_tokens(self) -> int:
-        return (self.input_tokens or 0) + (self.output_tokens or 0)
+__all__ = ["BudgetExceeded", "Cost", "Usage"]
 
 
 @dataclass(frozen=True)
