@@ -233,9 +233,11 @@ class GatewayCall:
 
     # -- outcomes ----------------------------------------------------------------------------------
 
-    async def done(self, result: Any, *, response_body: Any = None, status: int = 200) -> None:
-        """A plain call answered: settle its spend, then record it with its route and usage."""
-        usage = getattr(result, "usage", None)
+    async def done(self, result: Any, *, response_body: Any = None, status: int = 200, usage: Any = None) -> None:
+        """A plain call answered: settle its spend, then record it with its route and usage (the
+        result's own, unless the surface counts it, e.g. images in an answer)."""
+        if usage is None:
+            usage = getattr(result, "usage", None)
         if result is not None:
             await self.settle(result, usage)
         self.record(status=status, source=result, usage=usage, response_body=response_body)

@@ -61,8 +61,9 @@ def v1_endpoint(operation: str, *, methods: tuple[str, ...] = ("POST",)) -> Call
     return decorate
 
 
-async def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None) -> HttpResponseBase:
+async def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None,
+                 usage: Any = None) -> HttpResponseBase:
     """A JSON answer, settled and recorded as the call's outcome (with the route and usage of `result`)."""
     response = json_response(data)
-    await call.done(result, response_body=logged_body)
+    await call.done(result, response_body=logged_body, usage=usage)
     return response
