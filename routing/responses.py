@@ -177,7 +177,7 @@ def response_usage(usage: Json | None) -> Json | None:
     }
 
 
-def _envelope(request: Json, *, id_: str, model: str, status: str, created_at: float) -> Json:
+def _envelope(request: Json, *, id_: str, model: str, status: str, created_at: int) -> Json:
     fmt = (request.get("text") or {}).get("format") or {"type": "text"}
     return {
         "id": id_, "object": "response", "created_at": created_at, "status": status, "error": None,
@@ -216,13 +216,13 @@ def _close(response: Json, finish_reason: str | None) -> None:
             "reason": "max_output_tokens" if finish_reason == "length" else "content_filter"}
     else:
         response["status"] = "completed"
-        response["completed_at"] = time.time()
+        response["completed_at"] = int(time.time())
 
 
 def chat_to_response(completion: Json, request: Json) -> Json:
     """A `chat.completion` -> a Responses API `response` object (first choice)."""
     response = _envelope(request, id_=_id("resp"), model=completion.get("model") or request.get("model") or "",
-                         status="completed", created_at=float(completion.get("created") or time.time()))
+                         status="completed", created_at=int(completion.get("created") or time.time()))
     choice = (completion.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     if message.get("reasoning_content"):
@@ -242,7 +242,7 @@ class ResponsesStreamTranslator:
     def __init__(self, request: Json, *, model: str | None = None) -> None:
         self.request = request
         self.response = _envelope(request, id_=_id("resp"), model=model or request.get("model") or "",
-                                  status="in_progress", created_at=time.time())
+                                  status="in_progress", created_at=int(time.time()))
         self.usage: Json | None = None
         self._seq = 0
         self._started = False

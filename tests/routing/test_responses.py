@@ -182,3 +182,16 @@ def test_streamed_thinking_is_a_reasoning_summary_closed_before_the_text():
     assert done < types_.index("response.output_text.delta")
     assert events[done]["text"] == "Hmm."
     assert [i["type"] for i in events[-1]["response"]["output"]] == ["reasoning", "message"]
+
+
+def test_timestamps_are_whole_seconds_as_openai_sends_them():
+    response = chat_to_response(COMPLETION, {"model": "m", "input": "x"})
+    assert type(response["created_at"]) is int and response["created_at"] == 1700000000
+    assert type(response["completed_at"]) is int
+    translator = ResponsesStreamTranslator({"model": "m", "input": "x"})
+    events = []
+    for chunk in _chunks_from_gemini():
+        events += translator.feed(chunk)
+    events += translator.finish()
+    assert type(events[0]["response"]["created_at"]) is int
+    assert type(events[-1]["response"]["created_at"]) is int and type(events[-1]["response"]["completed_at"]) is int

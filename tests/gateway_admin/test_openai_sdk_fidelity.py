@@ -1,0 +1,37 @@
+"""Answer fidelity through the official openai SDK against a live server: the details real clients
+read (timestamps, ids, statuses, choices, tool-call extras) match what OpenAI sends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GEMINI = "gemini-2.0-flash"
+CLAUDE = "claude-sonnet-4-5"
+
+
+@pytest.fixture
+def client(live_v1, demo_key, developer_user, api_token_factory):
+    return live_v1.openai(api_token_factory(developer_user))
+
+
+def sse_frames(live_v1, client, path: str, body: dict) -> list[dict]:
+    """The JSON of each `data:` frame of a stream, as sent (the SDK turns integers into floats
+    where its types say float, so the wire is read directly)."""
+    headers = {"Authorization": f"Bearer {client.api_key}"}
+    with live_v1.http.stream("POST", path, headers=headers, json={**body, "stream": True}) as response:
+        assert response.status_code == 200, response.read()
+        return [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: {")]
+
+
+@pytest.mark.parametrize("model", [GEMINI, CLAUDE])
+def test_responses_timestamps_are_integers(client, live_v1, vertex, model):
+    raw = client.responses.with_raw_response.create(model=model, input="Say hello").http_response.json()
+    assert type(raw["created_at"]) is int and type(raw["completed_at"]) is int
+    events = sse_frames(live_v1, client, "/v1/responses", {"model": model, "input": "Say hello"})
+    assert events[0]["type"] == "response.created" and type(events[0]["response"]["created_at"]) is int
+    assert events[-1]["type"] == "response.completed"
+    assert type(events[-1]["response"]["created_at"]) is int and type(events[-1]["response"]["completed_at"]) is int
