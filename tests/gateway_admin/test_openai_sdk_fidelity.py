@@ -35,3 +35,21 @@ def test_responses_timestamps_are_integers(client, live_v1, vertex, model):
     assert events[0]["type"] == "response.created" and type(events[0]["response"]["created_at"]) is int
     assert events[-1]["type"] == "response.completed"
     assert type(events[-1]["response"]["created_at"]) is int and type(events[-1]["response"]["completed_at"]) is int
+
+
+@pytest.mark.parametrize("model", [GEMINI, CLAUDE])
+def test_a_response_cut_by_max_output_tokens_is_incomplete_down_to_its_message(client, live_v1, vertex, model):
+    ask = {"model": model, "input": "Tell me a long story about the sea", "max_output_tokens": 16}
+    response = client.responses.create(**ask)
+    assert response.status == "incomplete"
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert response.output[-1].type == "message" and response.output[-1].status == "incomplete"
+    assert response.output_text
+
+    events = sse_frames(live_v1, client, "/v1/responses", ask)
+    assert events[-1]["type"] == "response.incomplete"
+    final = events[-1]["response"]
+    assert final["status"] == "incomplete" and final["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert final["output"][-1]["type"] == "message" and final["output"][-1]["status"] == "incomplete"
+    (message_done,) = [e for e in events if e["type"] == "response.output_item.done" and e["item"]["type"] == "message"]
+    assert message_done["item"]["status"] == "incomplete"
