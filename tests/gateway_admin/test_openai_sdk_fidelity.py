@@ -53,3 +53,13 @@ def test_a_response_cut_by_max_output_tokens_is_incomplete_down_to_its_message(c
     assert final["output"][-1]["type"] == "message" and final["output"][-1]["status"] == "incomplete"
     (message_done,) = [e for e in events if e["type"] == "response.output_item.done" and e["item"]["type"] == "message"]
     assert message_done["item"]["status"] == "incomplete"
+
+
+@pytest.mark.parametrize("model", [GEMINI, CLAUDE])
+def test_one_id_scheme_per_surface_streamed_or_not(client, vertex, model):
+    ask = {"model": model, "messages": [{"role": "user", "content": "Say hello"}]}
+    assert client.chat.completions.create(**ask).id.startswith("chatcmpl-")
+    assert {chunk.id[:9] for chunk in client.chat.completions.create(**ask, stream=True)} == {"chatcmpl-"}
+    assert client.responses.create(model=model, input="Say hello").id.startswith("resp_")
+    events = list(client.responses.create(model=model, input="Say hello", stream=True))
+    assert {e.response.id[:5] for e in events if hasattr(e, "response")} == {"resp_"}
