@@ -63,3 +63,22 @@ def test_one_id_scheme_per_surface_streamed_or_not(client, vertex, model):
     assert client.responses.create(model=model, input="Say hello").id.startswith("resp_")
     events = list(client.responses.create(model=model, input="Say hello", stream=True))
     assert {e.response.id[:5] for e in events if hasattr(e, "response")} == {"resp_"}
+
+
+def test_gemini_answers_n_choices_streamed_or_not(client, vertex):
+    ask = {"model": GEMINI, "messages": [{"role": "user", "content": "Tell me about lighthouses"}], "n": 2}
+    completion = client.chat.completions.create(**ask)
+    assert [c.index for c in completion.choices] == [0, 1]
+    assert all(c.message.content and c.finish_reason == "stop" for c in completion.choices)
+    (sent,) = vertex.requests(path_contains=":generateContent")
+    assert sent["body"]["generationConfig"]["candidateCount"] == 2
+
+    texts: dict[int, str] = {}
+    finishes: dict[int, str] = {}
+    for chunk in client.chat.completions.create(**ask, stream=True):
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+            if choice.finish_reason:
+                finishes[choice.index] = choice.finish_reason
+    assert sorted(texts) == [0, 1] and all(text.strip() for text in texts.values())
+    assert finishes == {0: "stop", 1: "stop"}
