@@ -122,6 +122,38 @@ def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str,
     return {"name": chosen["name"], "args": T.tool_arguments(schema, last_text)}
 
 
+SKIP_SIGNATURE = "skip_thought_signature_validator"  # the documented stand-in for a lost signature
+SIGNATURES_URL = "https://docs.cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures"
+
+
+def thought_signature(call: dict[str, Any]) -> str:
+    """The opaque signature the emulator puts on a function call of a thinking model (base64, as
+    Vertex's are); it is derived from the call, so a signature moved to another call is detected."""
+    digest = T.seed_of("thought-signature", call.get("name"), call.get("args") or {}).to_bytes(8, "big")
+    return base64.b64encode(b"\x12\x20emulator-thought" + digest * 3).decode()
+
+
+def _check_signatures(model: str, contents: list[dict[str, Any]]) -> None:
+    """Vertex's checks on the current turn (from the last user message with text on): a signature sent
+    back must be the one given; Gemini 3 refuses a step whose first function call lost its signature
+    (Gemini 2.5 accepts that, with degraded reasoning)."""
+    start = max((i for i, c in enumerate(contents) if c.get("role", "user") == "user" and _texts(c.get("parts"))),
+                default=0)
+    for i, content in enumerate(contents[start:], start=start):
+        calls = [p for p in content.get("parts") or [] if isinstance(p, dict) and g(p, "functionCall")]
+        for k, part in enumerate(calls):
+            signature = g(part, "thoughtSignature")
+            call = g(part, "functionCall")
+            if signature is None:
+                if k == 0 and model.startswith("gemini-3"):
+                    raise GeminiError(
+                        f"Unable to submit request because function call `{call.get('name', '')}` in the {i + 1}. "
+                        f"content block is missing a `thought_signature`. Learn more: {SIGNATURES_URL}"
+                    )
+            elif signature != SKIP_SIGNATURE and signature != thought_signature(call):
+                raise GeminiError(f"Corrupted thought signature in the {i + 1}. content block.")
+
+
 def _thinking(model: str, config: dict[str, Any]) -> tuple[bool, bool]:
     thinking = g(config, "thinkingConfig", {})
     budget = g(thinking, "thinkingBudget")
@@ -157,7 +189,7 @@ def _candidate_count(config: Any) -> int:
 
 def _answer(
     config: Any, call: dict[str, Any] | None, last: dict[str, Any], last_text: str, system_text: str, seed: int,
-    thoughts: str | None,
+    thoughts: str | None, signed: bool,
 ) -> tuple[list[dict[str, Any]], str, int]:
     """One candidate's (parts, finishReason, output tokens); `seed` makes each candidate its own text."""
     max_tokens = g(config, "maxOutputTokens")
@@ -166,7 +198,10 @@ def _answer(
     if thoughts is not None:
         parts.append({"text": thoughts, "thought": True})
     if call is not None:
-        parts.append({"functionCall": call})
+        part: dict[str, Any] = {"functionCall": call}
+        if signed:  # thinking models sign the (first) function call of each step
+            part["thoughtSignature"] = thought_signature(call)
+        parts.append(part)
         return parts, finish, T.count_tokens(orjson.dumps(call).decode())
     mime = str(g(config, "responseMimeType", ""))
     if mime == "application/json":
@@ -198,6 +233,7 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
     as Vertex gives them. An image model asked for IMAGE output answers with a short text and an
     `inlineData` PNG in the first candidate and one more PNG in each further candidate."""
     contents = _validate(body)
+    _check_signatures(model, contents)
     config = g(body, "generationConfig", {})
     count_ = _candidate_count(config)
     last = contents[-1]
@@ -212,7 +248,8 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
     thoughts = T.thought_text(last_text) if thinking else ""
     images = _answers_with_image(model, config) and call is None
     answers = [
-        _answer(config, call, last, last_text, system_text, seed + i, thoughts if thinking and include_thoughts else None)
+        _answer(config, call, last, last_text, system_text, seed + i, thoughts if thinking and include_thoughts else None,
+                signed=thinking or model.startswith("gemini-3"))
         for i in range(1 if images else count_)
     ]
     candidates: list[dict[str, Any]] = []

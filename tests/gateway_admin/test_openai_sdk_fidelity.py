@@ -11,11 +11,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 GEMINI = "gemini-2.0-flash"
 CLAUDE = "claude-sonnet-4-5"
+THINKING = {"gemini-2.5-flash": "gemini-2.5-flash", "gemini-3-pro": "gemini-3-pro-preview"}
+WEATHER_TOOL = {"type": "function", "function": {
+    "name": "get_weather", "description": "Current weather for a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
+FORCED = {"type": "function", "function": {"name": "get_weather"}}
 
 
 @pytest.fixture
 def client(live_v1, demo_key, developer_user, api_token_factory):
     return live_v1.openai(api_token_factory(developer_user))
+
+
+@pytest.fixture
+def thinking_key(db, emulator_settings, emulator, admin_user):
+    """A second emulator key carrying Gemini thinking models (2.5, and 3 which enforces signatures)."""
+    from gateway_admin.services.keys import key_create
+
+    key, _ = key_create(actor=admin_user, name="thinking", config={
+        "project_id": emulator.project_id, "region": "us-central1",
+        "auth_credentials": emulator.service_account_json, "deployments": dict(THINKING)})
+    return key
 
 
 def sse_frames(live_v1, client, path: str, body: dict) -> list[dict]:
@@ -82,3 +98,65 @@ def test_gemini_answers_n_choices_streamed_or_not(client, vertex):
                 finishes[choice.index] = choice.finish_reason
     assert sorted(texts) == [0, 1] and all(text.strip() for text in texts.values())
     assert finishes == {0: "stop", 1: "stop"}
+
+
+def _tool_round(client, model: str, assistant: dict, call_id: str):
+    return client.chat.completions.create(model=model, tools=[WEATHER_TOOL], messages=[
+        {"role": "user", "content": "What is the weather in Oslo?"}, assistant,
+        {"role": "tool", "tool_call_id": call_id, "content": json.dumps({"temp_c": 4})}])
+
+
+def _sent_signature(vertex, target: str) -> str | None:
+    body = vertex.requests(path_contains=f"{target}:generateContent")[-1]["body"]
+    (part,) = body["contents"][1]["parts"]
+    return part.get("thoughtSignature")
+
+
+@pytest.mark.parametrize("model", list(THINKING))
+def test_gemini_s_thought_signature_survives_a_tool_round_trip(client, vertex, thinking_key, model):
+    first = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "What is the weather in Oslo?"}],
+        tools=[WEATHER_TOOL], tool_choice=FORCED)
+    message = first.choices[0].message
+    (call,) = message.tool_calls
+    signature = call.model_dump()["extra_content"]["google"]["thought_signature"]  # Google's OpenAI shape
+    assert signature
+
+    second = _tool_round(client, model, message.model_dump(exclude_none=True), call.id)
+
+    assert second.choices[0].finish_reason == "stop" and second.choices[0].message.content
+    assert _sent_signature(vertex, THINKING[model]) == signature
+
+
+def test_a_streamed_tool_call_carries_its_signature_into_the_next_turn(client, vertex, thinking_key):
+    deltas = [tc.model_dump() for chunk in client.chat.completions.create(
+        model="gemini-3-pro", messages=[{"role": "user", "content": "What is the weather in Oslo?"}],
+        tools=[WEATHER_TOOL], tool_choice=FORCED, stream=True)
+        for choice in chunk.choices for tc in choice.delta.tool_calls or []]
+    (head,) = [d for d in deltas if d.get("id")]
+    signature = head["extra_content"]["google"]["thought_signature"]
+    assistant = {"role": "assistant", "tool_calls": [{
+        "id": head["id"], "type": "function", "extra_content": head["extra_content"],
+        "function": {"name": head["function"]["name"],
+                     "arguments": "".join(d["function"]["arguments"] or "" for d in deltas)}}]}
+
+    second = _tool_round(client, "gemini-3-pro", assistant, head["id"])
+
+    assert second.choices[0].message.content
+    assert _sent_signature(vertex, "gemini-3-pro-preview") == signature
+
+
+def test_gemini_3_refuses_a_tool_result_turn_that_dropped_the_signature(client, vertex, thinking_key):
+    import openai
+
+    first = client.chat.completions.create(
+        model="gemini-3-pro", messages=[{"role": "user", "content": "What is the weather in Oslo?"}],
+        tools=[WEATHER_TOOL], tool_choice=FORCED)
+    (call,) = first.choices[0].message.tool_calls
+    bare = {"role": "assistant", "tool_calls": [{"id": "call_plain", "type": "function",
+                                                  "function": call.function.model_dump()}]}
+
+    with pytest.raises(openai.BadRequestError) as refused:
+        _tool_round(client, "gemini-3-pro", bare, "call_plain")
+
+    assert "thought_signature" in refused.value.message
