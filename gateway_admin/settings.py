@@ -139,6 +139,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 MODELS_REFRESH_INTERVAL_SECONDS = env.int("MODELS_REFRESH_INTERVAL_SECONDS", default=900)
 REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=30)
+# Where each web process journals the request-log rows it has queued but not yet written, so a
+# killed process loses none (services/request_log_journal.py). A local directory, 0700.
+REQUEST_LOG_JOURNAL_DIR = Path(env.str("REQUEST_LOG_JOURNAL_DIR", default=str(VAR_DIR / "request-log-journal")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -177,6 +177,12 @@ class AttemptRunner:
 
     # -- the loop --------------------------------------------------------------------------------
 
+    async def route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot], finish: Callable[..., Any], *,
+                    stream: bool) -> Any:
+        """The attempt loop with a caller's own `finish(slot, wire, url, host, exchange, attempts)`,
+        called on the first 2xx (the native calls in routing.native build their results with it)."""
+        return await self._route(call, slots, finish, stream=stream)
+
     async def _route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
                      finish: Callable[..., Any], *, stream: bool) -> Any:
         policy = self.policy
@@ -328,13 +334,14 @@ class AttemptRunner:
         return f"{timeout.read:g} s"
 
     def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
-        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())
+        version = getattr(wire, "api_version", "v1")
+        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else (), version)
         hit = self._urls.get(key)
         if hit is not None:
             return hit
         try:
             url = endpoints.build_url(project_id=cand.key.project_id, region=region, resource=wire.resource,
-                                      override=self.base_url, query=wire.query or None)
+                                      override=self.base_url, query=wire.query or None, api_version=version)
             url = endpoints.check_url(url, override=self.base_url)
         except ConfigError as exc:
             raise ConfigurationError(f"Key {cand.key.name or cand.key.key_id}: {exc.field}: {exc.message}") from None
@@ -360,6 +367,11 @@ def _cause_name(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException) and cause is not None:
         return type(cause).__name__
     return type(exc).__name__
+
+
+def wire_request(wire: Any, url: str) -> Json:
+    """What was sent, for logs: method, URL, headers (Authorization redacted) and body."""
+    return _wire_request(wire, url)
 
 
 def _wire_request(wire: Any, url: str) -> Json:

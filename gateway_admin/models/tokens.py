@@ -24,6 +24,11 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A user tells their live tokens apart by name; a revoked token's name may be used again.
+            models.UniqueConstraint(fields=["user", "name"], condition=models.Q(revoked_at__isnull=True),
+                                    name="apitoken_unique_live_name_per_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway_admin.aio import run_db
@@ -53,6 +53,11 @@ def _clean_scopes(model_scopes: Iterable[str]) -> list[str]:
     return scopes
 
 
+def _name_taken(user: Any, name: str) -> str:
+    return (f'{user.get_username()} already has a live token named "{name}"; choose another name '
+            "(or revoke that token first).")
+
+
 @transaction.atomic
 def api_token_create(
     *,
@@ -71,6 +76,8 @@ def api_token_create(
         errors["name"] = ["Give the token a name."]
     elif len(name) > 100:
         errors["name"] = ["At most 100 characters."]
+    elif ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        errors["name"] = [_name_taken(user, name)]
     if rpm_limit is not None and (isinstance(rpm_limit, bool) or not isinstance(rpm_limit, int) or rpm_limit < 1):
         errors["rpm_limit"] = ["A positive whole number of requests per minute, or empty for no limit."]
     if expires_at is not None and expires_at <= timezone.now():
@@ -83,16 +90,21 @@ def api_token_create(
     if errors:
         raise ServiceValidationError(errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=raw[:DISPLAY_PREFIX_LENGTH],
-        token_hash=token_hash(raw),
-        model_scopes=scopes,
-        rpm_limit=rpm_limit,
-        log_bodies=log_bodies,
-        expires_at=expires_at,
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=user,
+                name=name,
+                prefix=raw[:DISPLAY_PREFIX_LENGTH],
+                token_hash=token_hash(raw),
+                model_scopes=scopes,
+                rpm_limit=rpm_limit,
+                log_bodies=log_bodies,
+                expires_at=expires_at,
+            )
+    except IntegrityError as exc:
+        # Two creations raced on the same name; the check above saw it free.
+        raise ServiceValidationError({"name": [_name_taken(user, name)]}) from exc
     audit_record(
         actor=actor if actor is not None else user,
         action="create",

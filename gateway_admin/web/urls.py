@@ -21,6 +21,7 @@ urlpatterns = [
     path("models/status/", models.models_status_view, name="models-status"),
     path("playground/", playground.playground_view, name="playground"),
     path("playground/send/", playground.playground_send_view, name="playground-send"),
+    path("playground/stopped/", playground.playground_stopped_view, name="playground-stopped"),
     path("logs/requests/", logs.request_log_view, name="request-log"),
     path("logs/requests/<int:pk>/", logs.request_log_detail_view, name="request-log-detail"),
     path("logs/audit/", logs.audit_log_view, name="audit-log"),
