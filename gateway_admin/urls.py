@@ -12,6 +12,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from gateway_admin.api.urls import api_not_found
+from gateway_admin.metrics import metrics_view
 
 # Both API documents in one Swagger UI; its init script is a same-origin file, so CSP needs no inline script.
 from gateway_admin.web.views.docs import api_docs
@@ -25,5 +26,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # any other /api/ path: the config API's JSON 404, not a page
     path("v1/", include("gateway_admin.openai_api.urls")),
     path("oidc/", include("gateway_admin.sso.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("gateway_admin.web.urls")),
 ]

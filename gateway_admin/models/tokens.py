@@ -16,6 +16,8 @@ class ApiToken(models.Model):
     # Model ids this token may call on /v1; empty means every model.
     model_scopes = models.JSONField(default=list, blank=True)
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    # Tokens (input + output) per minute, shared by every web process like rpm_limit.
+    tpm_limit = models.PositiveIntegerField(null=True, blank=True)
     log_bodies = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -65,6 +65,7 @@ def api_token_create(
     name: str,
     model_scopes: Iterable[str] = (),
     rpm_limit: int | None = None,
+    tpm_limit: int | None = None,
     log_bodies: bool = False,
     expires_at: datetime | None = None,
     actor: Any = None,
@@ -80,6 +81,8 @@ def api_token_create(
         errors["name"] = [_name_taken(user, name)]
     if rpm_limit is not None and (isinstance(rpm_limit, bool) or not isinstance(rpm_limit, int) or rpm_limit < 1):
         errors["rpm_limit"] = ["A positive whole number of requests per minute, or empty for no limit."]
+    if tpm_limit is not None and (isinstance(tpm_limit, bool) or not isinstance(tpm_limit, int) or tpm_limit < 1):
+        errors["tpm_limit"] = ["A positive whole number of tokens per minute, or empty for no limit."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
     try:
@@ -99,6 +102,7 @@ def api_token_create(
                 token_hash=token_hash(raw),
                 model_scopes=scopes,
                 rpm_limit=rpm_limit,
+                tpm_limit=tpm_limit,
                 log_bodies=log_bodies,
                 expires_at=expires_at,
             )
@@ -109,7 +113,8 @@ def api_token_create(
         actor=actor if actor is not None else user,
         action="create",
         obj=token,
-        changes={"user": [None, user.get_username()], "model_scopes": [None, scopes], "rpm_limit": [None, rpm_limit]},
+        changes={"user": [None, user.get_username()], "model_scopes": [None, scopes], "rpm_limit": [None, rpm_limit],
+                 "tpm_limit": [None, tpm_limit]},
     )
     return token, raw
 
@@ -179,6 +184,7 @@ class TokenInfo:
     prefix: str
     model_scopes: frozenset[str]
     rpm_limit: int | None
+    tpm_limit: int | None
     log_bodies: bool
     expires_at: datetime | None
 
@@ -210,7 +216,8 @@ def _info(raw: str) -> TokenInfo | None:
         return None
     scopes = frozenset(s.removeprefix("vertex/") for s in (token.model_scopes or []) if isinstance(s, str))
     return TokenInfo(id=token.pk, user_id=token.user_id, name=token.name, prefix=token.prefix,
-                     model_scopes=scopes, rpm_limit=token.rpm_limit, log_bodies=token.log_bodies,
+                     model_scopes=scopes, rpm_limit=token.rpm_limit, tpm_limit=token.tpm_limit,
+                     log_bodies=token.log_bodies,
                      expires_at=token.expires_at)
 
 

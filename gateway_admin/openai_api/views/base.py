@@ -19,11 +19,11 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gateway_admin.pipeline import Caller, GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, rate_limited
+from gateway_admin.usage.ratelimit import ahit
 
 from ..auth import authenticate
 from ..errors import error_response
 from ..http import json_response
-from ..ratelimit import ahit
 
 View = Callable[..., Awaitable[HttpResponseBase]]
 
@@ -61,8 +61,9 @@ def v1_endpoint(operation: str, *, methods: tuple[str, ...] = ("POST",)) -> Call
     return decorate
 
 
-def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None) -> HttpResponseBase:
-    """A JSON answer, recorded as the call's outcome (with the route and usage of `result`)."""
+async def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None,
+                 usage: Any = None) -> HttpResponseBase:
+    """A JSON answer, settled and recorded as the call's outcome (with the route and usage of `result`)."""
     response = json_response(data)
-    call.done(result, response_body=logged_body)
+    await call.done(result, response_body=logged_body, usage=usage)
     return response
