@@ -169,10 +169,10 @@ class PricesView(APIView):
     def get(self, request: Request) -> Response:
         at = None
         raw = request.query_params.get("at")
-        if raw:
+        if raw is not None:  # `?at=` is not "now": it is no date-time at all
             from django.utils.dateparse import parse_datetime
 
-            at = parse_datetime(raw)
+            at = parse_datetime(raw) if raw else None
             if at is None:
                 from gateway_admin.api.errors import error_response
 
