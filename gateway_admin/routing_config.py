@@ -1,4 +1,11 @@
-"""The one bridge from ORM rows to routing dataclasses (KeyConfig, Deployment, Catalog, Router)."""
+"""The one bridge from ORM rows and settings to routing (KeyConfig, Deployment, Catalog, Router,
+the transport's pool and timeouts, the Vertex base URL).
+
+`config_generation()` moves on after every committed change to what routing reads (keys, their
+deployments and allowedModels, stored listings, availability overrides), so the cached routing
+state of this process reloads at its next call (gateway_admin/pipeline/state.py); other processes
+reload within GATEWAY_CONFIG_CACHE_SECONDS.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
 from gateway_admin.crypto import CredentialDecryptError, decrypt_credentials
-from gateway_admin.models import AvailabilityOverride, VertexKey
+from gateway_admin.models import AllowedModel, AvailabilityOverride, ModelListing, VertexKey
+from gateway_admin.models import Deployment as DeploymentRow
 from routing.catalog import Catalog
 from routing.config import Deployment, KeyConfig
+from routing.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -95,10 +105,6 @@ def enabled_key_configs() -> list[KeyConfig]:
     return key_configs(keys)
 
 
-async def aenabled_key_configs() -> list[KeyConfig]:
-    return await sync_to_async(enabled_key_configs, thread_sensitive=True)()
-
-
 def catalog() -> Catalog:
     """The seed-built availability catalog with the admins' AvailabilityOverride rows applied."""
     overrides = {(o.model_id, o.region): o.served for o in AvailabilityOverride.objects.all()}
@@ -112,9 +118,54 @@ def router(keys: Sequence[KeyConfig] | None = None) -> Router:
     return Router(
         list(keys) if keys is not None else enabled_key_configs(),
         catalog=catalog(),
-        base_url=settings.VERTEX_BASE_URL or None,
+        base_url=base_url(),
+        policy=retry_policy(),
     )
 
 
-async def arouter(keys: Sequence[KeyConfig] | None = None) -> Router:
-    return await sync_to_async(router, thread_sensitive=True)(keys)
+def retry_policy() -> RetryPolicy:
+    """Routing's retry policy with the VERTEX_* timeouts (each attempt's connect and read waits)."""
+    return RetryPolicy(timeout=float(settings.VERTEX_TIMEOUT_SECONDS),
+                       connect_timeout=float(settings.VERTEX_CONNECT_TIMEOUT_SECONDS))
+
+
+def base_url() -> str | None:
+    """The operator's override of the Vertex host (the emulator, a private endpoint), or None."""
+    return settings.VERTEX_BASE_URL or None
+
+
+def configure_transport() -> None:
+    """Apply the VERTEX_* pool and timeout settings to routing's pooled clients (at start-up;
+    clients made before keep theirs until `routing.transport.aclose()`)."""
+    from routing import transport
+
+    transport.configure(
+        read_timeout=float(settings.VERTEX_TIMEOUT_SECONDS),
+        connect_timeout=float(settings.VERTEX_CONNECT_TIMEOUT_SECONDS),
+        max_connections=int(settings.VERTEX_MAX_CONNECTIONS),
+        keepalive_expiry=float(settings.VERTEX_KEEPALIVE_SECONDS),
+    )
+
+
+# -- invalidation --------------------------------------------------------------------------------
+
+_generation = 0
+
+
+def config_generation() -> int:
+    """A number that moves on after each committed change to routing's configuration."""
+    return _generation
+
+
+def _bump() -> None:
+    global _generation
+    _generation += 1
+
+
+def _changed(sender: object, **kwargs: object) -> None:
+    transaction.on_commit(_bump)
+
+
+for _model in (VertexKey, DeploymentRow, AllowedModel, ModelListing, AvailabilityOverride):
+    post_save.connect(_changed, sender=_model, dispatch_uid=f"routing-config-{_model.__name__}")
+    post_delete.connect(_changed, sender=_model, dispatch_uid=f"routing-config-delete-{_model.__name__}")

@@ -8,6 +8,7 @@ CREDENTIAL_KEYS and SECRET_KEY. There is no code path that exists only in produc
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -69,7 +70,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_htmx",
     "axes",
     "csp",
     "gateway_admin",
@@ -86,7 +86,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -120,12 +119,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="vga")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="vga"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -142,6 +142,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 MODELS_REFRESH_INTERVAL_SECONDS = env.int("MODELS_REFRESH_INTERVAL_SECONDS", default=900)
 REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=30)
+# Where each web process journals the request-log rows it has queued but not yet written, so a
+# killed process loses none (services/request_log_journal.py). A local directory, 0700.
+REQUEST_LOG_JOURNAL_DIR = Path(env.str("REQUEST_LOG_JOURNAL_DIR", default=str(VAR_DIR / "request-log-journal")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,15 +152,60 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password sign-in is Django's ModelBackend, refusing everyone but superusers when LOCAL_LOGIN_ENABLED
+# is off; the OIDC block below adds the identity provider's backend.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "gateway_admin.sso.backends.LocalPasswordBackend",
 ]
 # Messages stay server-side: the admin shows a new API token once through a message.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in with the company's identity provider (OpenID Connect, authorization code flow with PKCE,
+# through mozilla-django-oidc; see gateway_admin/sso/). On when OIDC_ISSUER is set: the provider's
+# endpoints and keys come from {OIDC_ISSUER}/.well-known/openid-configuration, fetched at the first
+# sign-in and cached. Roles come from the groups claim at every sign-in.
+OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_CLIENT_ID: str = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET: str = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES: str = " ".join(env.str("OIDC_SCOPES", default="openid email profile").replace(",", " ").split())
+OIDC_GROUPS_CLAIM: str = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ADMIN_GROUPS: list[str] = env.list("OIDC_ADMIN_GROUPS", default=[])
+OIDC_DEVELOPER_GROUPS: list[str] = env.list("OIDC_DEVELOPER_GROUPS", default=[])
+# The role of a user whose groups match neither list ("" = no access); for providers that send no
+# groups claim, such as Google Workspace.
+OIDC_DEFAULT_ROLE: str = env.str("OIDC_DEFAULT_ROLE", default="")
+OIDC_ALLOWED_DOMAINS: list[str] = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_PROVIDER_NAME: str = env.str("OIDC_PROVIDER_NAME", default="your identity provider")
+OIDC_SIGN_ALGO: str = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+# A session from the provider lasts at most this long, so someone who leaves the company is out of
+# open browsers within a working day, not the two weeks of a password session.
+OIDC_SESSION_SECONDS = env.int("OIDC_SESSION_SECONDS", default=12 * 3600)
+# Password sign-in for everyone (on) or for superusers only (off; they sign in at /login/?local=1).
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+if OIDC_ENABLED:
+    from gateway_admin.sso.config import validate_oidc_settings
+
+    validate_oidc_settings(issuer=OIDC_ISSUER, client_id=OIDC_CLIENT_ID, client_secret=OIDC_CLIENT_SECRET,
+                           scopes=OIDC_SCOPES, default_role=OIDC_DEFAULT_ROLE,
+                           allowed_domains=OIDC_ALLOWED_DOMAINS, sign_algo=OIDC_SIGN_ALGO)
+    AUTHENTICATION_BACKENDS.append("gateway_admin.sso.backends.OIDCBackend")
+# mozilla-django-oidc's own names, derived from the ones above (read only by gateway_admin/sso/).
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = OIDC_SIGN_ALGO
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_STORE_ID_TOKEN = True  # the hint for the provider's end-session endpoint at sign-out
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -255,6 +303,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+if OIDC_ENABLED:
+    # Sign-out is a form POST that ends with a redirect to the provider's end-session endpoint, and
+    # Chromium applies form-action to that redirect too.
+    from gateway_admin.sso.config import origin_of
+
+    _directives: dict[str, list[str]] = CONTENT_SECURITY_POLICY["DIRECTIVES"]  # type: ignore[assignment]
+    _directives["form-action"].append(origin_of(OIDC_ISSUER))
 
 LOGGING = {
     "version": 1,
@@ -287,3 +342,24 @@ GATEWAY_TOKEN_CACHE_SECONDS = env.float("GATEWAY_TOKEN_CACHE_SECONDS", default=1
 GATEWAY_CONFIG_CACHE_SECONDS = env.float("GATEWAY_CONFIG_CACHE_SECONDS", default=5.0)
 VIDEO_POLL_INTERVAL_SECONDS = env.float("VIDEO_POLL_INTERVAL_SECONDS", default=5.0)
 VIDEO_POLL_TIMEOUT_SECONDS = env.float("VIDEO_POLL_TIMEOUT_SECONDS", default=1800.0)
+
+# Usage, cost and budgets. Budget counters live in Redis when REDIS_URL (or BUDGET_REDIS_URL) is set,
+# else in the database (BUDGET_COUNTERS=auto|redis|database). Processes re-read budgets and price
+# overrides every few seconds; the database backend re-reads a counter at most every
+# BUDGET_DB_REFRESH_SECONDS (its own additions are seen at once).
+BUDGET_COUNTERS = env.str("BUDGET_COUNTERS", default="auto")
+BUDGET_REDIS_URL = env.str("BUDGET_REDIS_URL", default="")
+BUDGET_CACHE_SECONDS = env.float("BUDGET_CACHE_SECONDS", default=5.0)
+BUDGET_DB_REFRESH_SECONDS = env.float("BUDGET_DB_REFRESH_SECONDS", default=1.0)
+BUDGET_REDIS_REFRESH_SECONDS = env.float("BUDGET_REDIS_REFRESH_SECONDS", default=0.0)
+PRICE_CACHE_SECONDS = env.float("PRICE_CACHE_SECONDS", default=5.0)
+
+# Prometheus /metrics: prometheus-client in multiprocess mode, so every uvicorn worker reports into
+# one scrape. The directory must be set before prometheus_client is imported, hence here.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "prometheus"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PROMETHEUS_MULTIPROC_DIR)
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# Who may scrape: a bearer token, and/or client addresses in these networks (CIDR list). Neither
+# set: only loopback.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS: list[str] = env.list("METRICS_ALLOWED_NETWORKS", default=[])

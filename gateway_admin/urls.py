@@ -3,19 +3,19 @@
 - gateway_admin/api/urls.py         configuration REST API under /api/v1/ (keys, tokens, logs, ...)
 - gateway_admin/api/models_urls.py  model listings under /api/v1/ (keys/{id}/models/, models/, preview)
 - gateway_admin/openai_api/urls.py  OpenAI-compatible gateway under /v1/
+- gateway_admin/sso/urls.py         sign-in with the identity provider under /oidc/
 - gateway_admin/web/urls.py         the dashboard and playground pages
 """
 
-from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from gateway_admin.api.urls import api_not_found
+from gateway_admin.metrics import metrics_view
 
-# The split view serves its init script as a same-origin file, so CSP needs no inline script;
-# Swagger UI's page has one small inline <style> block.
-api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema"))
+# Both API documents in one Swagger UI; its init script is a same-origin file, so CSP needs no inline script.
+from gateway_admin.web.views.docs import api_docs
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -25,5 +25,7 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     re_path(r"^api/", api_not_found),  # any other /api/ path: the config API's JSON 404, not a page
     path("v1/", include("gateway_admin.openai_api.urls")),
+    path("oidc/", include("gateway_admin.sso.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("gateway_admin.web.urls")),
 ]

@@ -17,13 +17,14 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import orjson
 
 from routing import endpoints, transport
 from routing.auth import TokenCache
+from routing.candidates import Candidate
 from routing.catalog import Catalog
 from routing.config import ConfigError
 from routing.errors import (
@@ -36,12 +37,10 @@ from routing.errors import (
     UpstreamTimeoutError,
     error_from_vertex,
 )
+from routing.families import FamilyAdapter, WireRequest
 from routing.results import Attempt, RouteResult
 from routing.retry import Cooldowns, RetryPolicy, parse_retry_after
 from routing.route_stream import RouteStream, StreamRoute
-
-if TYPE_CHECKING:
-    from routing.router import Candidate
 
 Json = dict[str, Any]
 _REDACTED = "Bearer [redacted]"
@@ -62,7 +61,7 @@ class Call:
 
     model: str
     capability: str
-    build: Callable[[Any, Candidate], Any]
+    build: Callable[[FamilyAdapter, Candidate], WireRequest]
 
 
 @dataclass
@@ -84,7 +83,12 @@ class AttemptRunner:
         self.policy = policy
         self.client = client
         self.cooldowns = cooldowns
-        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if policy.timeout is None else policy.timeout
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if policy.timeout is not None or policy.connect_timeout is not None:
+            default = self._timeout_default()
+            self._timeout = httpx.Timeout(policy.timeout if policy.timeout is not None else default.read,
+                                          connect=policy.connect_timeout if policy.connect_timeout is not None
+                                          else default.connect)
         # (project, region, resource, query) -> (url, parsed url, host); parsing a URL costs httpx ~0.1 ms.
         self._urls: dict[tuple[Any, ...], tuple[str, httpx.URL, str]] = {}
 
@@ -173,6 +177,12 @@ class AttemptRunner:
 
     # -- the loop --------------------------------------------------------------------------------
 
+    async def route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot], finish: Callable[..., Any], *,
+                    stream: bool) -> Any:
+        """The attempt loop with a caller's own `finish(slot, wire, url, host, exchange, attempts)`,
+        called on the first 2xx (the native calls in routing.native build their results with it)."""
+        return await self._route(call, slots, finish, stream=stream)
+
     async def _route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
                      finish: Callable[..., Any], *, stream: bool) -> Any:
         policy = self.policy
@@ -246,8 +256,8 @@ class AttemptRunner:
                         # The message reaches the caller: name the region and model, never the host
                         # (behind a base-URL override it is a private address). Attempts keep `host`.
                         if _is_timeout(exc):
-                            err = UpstreamTimeoutError(f"Vertex AI in {region} did not answer {cand.target} in "
-                                                       f"time ({type(exc).__name__}).")
+                            err = UpstreamTimeoutError(f"Vertex AI in {region} did not answer {cand.target} within "
+                                                       f"{self._wait_of(exc)} ({type(exc).__name__}).")
                         else:
                             err = TransportError(f"Could not reach Vertex AI in {region} for {cand.target} "
                                                  f"({_cause_name(exc)}).")
@@ -312,14 +322,26 @@ class AttemptRunner:
             raise
         return _Exchange(200, resp.headers, None, resp, raw, first)
 
+    @staticmethod
+    def _timeout_default() -> httpx.Timeout:
+        return transport.settings().timeout()
+
+    def _wait_of(self, exc: httpx.HTTPError) -> str:
+        """The wait that ran out, for the message ("10 s to connect", "120 s")."""
+        timeout = self._timeout if isinstance(self._timeout, httpx.Timeout) else self._timeout_default()
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"{timeout.connect:g} s to connect"
+        return f"{timeout.read:g} s"
+
     def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
-        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())
+        version = getattr(wire, "api_version", "v1")
+        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else (), version)
         hit = self._urls.get(key)
         if hit is not None:
             return hit
         try:
             url = endpoints.build_url(project_id=cand.key.project_id, region=region, resource=wire.resource,
-                                      override=self.base_url, query=wire.query or None)
+                                      override=self.base_url, query=wire.query or None, api_version=version)
             url = endpoints.check_url(url, override=self.base_url)
         except ConfigError as exc:
             raise ConfigurationError(f"Key {cand.key.name or cand.key.key_id}: {exc.field}: {exc.message}") from None
@@ -345,6 +367,11 @@ def _cause_name(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException) and cause is not None:
         return type(cause).__name__
     return type(exc).__name__
+
+
+def wire_request(wire: Any, url: str) -> Json:
+    """What was sent, for logs: method, URL, headers (Authorization redacted) and body."""
+    return _wire_request(wire, url)
 
 
 def _wire_request(wire: Any, url: str) -> Json:

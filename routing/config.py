@@ -129,7 +129,7 @@ def _require_str(field_name: str, value: object) -> str:
 
 def validate_region(region: object, field_name: str = "region") -> str:
     """A known Vertex AI region id (`routing.catalog.REGIONS`) in its exact lowercase form."""
-    from routing.catalog import is_known_region  # catalog imports ConfigError from here
+    from routing.catalog import is_known_region
 
     value = _require_str(field_name, region)
     if not _REGION_SHAPE.fullmatch(value):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+if TYPE_CHECKING:
+    from routing.results import Attempt
 
 
 class RoutingError(Exception):
@@ -20,16 +23,19 @@ class RoutingError(Exception):
     error_type: str = "routing_error"
 
     def __init__(self, user_message: str, *, status: int | None = None, retry_after: float | None = None,
-                 upstream_status: int | None = None, upstream_body: object | None = None) -> None:
+                 upstream_status: int | None = None, upstream_body: object | None = None,
+                 param: str | None = None) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+        # The request parameter at fault, when there is one (API error bodies name it).
+        self.param = param
         if status is not None:
             self.status = status
         self.retry_after = retry_after
         self.upstream_status = upstream_status
         self.upstream_body = upstream_body
-        # The router attaches every attempt it made (routing.router.Attempt) before raising.
-        self.attempts: list[Any] = []
+        # The router attaches every attempt it made (routing.results.Attempt) before raising.
+        self.attempts: list[Attempt] = []
 
     def info(self) -> ErrorInfo:
         """A serialisable summary (type, message, status) for logs and API bodies."""

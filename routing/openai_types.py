@@ -20,10 +20,8 @@ EFFORT_BUDGETS: dict[str, int] = {"none": 0, "minimal": 0, "low": 1024, "medium"
 
 
 def invalid(param: str, message: str) -> InvalidRequestError:
-    """An InvalidRequestError naming `param` (also kept as `.param` for API error bodies)."""
-    err = InvalidRequestError(f"{param}: {message}")
-    err.param = param  # type: ignore[attr-defined]
-    return err
+    """An InvalidRequestError naming `param`."""
+    return InvalidRequestError(f"{param}: {message}", param=param)
 
 
 def _number(request: Mapping[str, Any], name: str, lo: float, hi: float) -> float | None:

@@ -35,7 +35,8 @@ class RetryPolicy:
       put aside whole for `key_cooldown_seconds` (at once: such a fault is not transient), shared
       with other processes through `Cooldowns.shared` when one is set.
     - `timeout`: seconds allowed for each phase (connect, write, each read, pool) of every attempt;
-      None keeps the transport's own timeouts (routing.transport.configure).
+      `connect_timeout` overrides it for the connect phase; None keeps the transport's own
+      timeouts (routing.transport.configure).
     """
 
     max_retries: int = 2
@@ -51,6 +52,7 @@ class RetryPolicy:
     cooldown_seconds: float = 30.0
     key_cooldown_seconds: float = 60.0
     timeout: float | None = None
+    connect_timeout: float | None = None
 
     def backoff(self, retry: int, retry_after: float | None = None,
                 rand: Callable[[], float] = random.random) -> float:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 import orjson
 
 from routing.errors import RoutingError, StreamInterruptedError
+from routing.results import Attempt
 from routing.sse import SSEDecoder
 
 Json = dict[str, Any]
@@ -42,7 +43,7 @@ class ChunkTransform(Protocol):
 class StreamRoute:
     """Where the stream comes from (the same fields RouteResult has)."""
 
-    attempts: list[Any]
+    attempts: list[Attempt]
     key_id: str
     key_name: str
     region: str
@@ -51,6 +52,7 @@ class StreamRoute:
     family: str
     model: str
     wire_request: dict[str, Any]
+    betas_dropped: list[str] = field(default_factory=list)
 
 
 class RouteStream:
@@ -72,6 +74,7 @@ class RouteStream:
         self.family = route.family
         self.model = route.model
         self.wire_request = route.wire_request
+        self.betas_dropped = route.betas_dropped
         self.ttft_ms: float | None = None
         self.usage: Json | None = None
         self.latency_ms: float | None = None

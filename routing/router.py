@@ -42,6 +42,26 @@ CONTRACT (used by gateway_admin: playground, /v1 API, listing health):
         async def video_start(self, request: dict, *, key_id=None) -> RouteResult
         async def video_poll(self, *, key_id: str, region: str, target: str, operation: str) -> RouteResult
 
+NATIVE CALLS (routing/native.py; Anthropic- and Vertex-dialect clients):
+
+        Router(..., betas: BetaTable | None = None)      # routing.betas; admin overrides on top
+        async def messages(self, body: dict, *, betas: str | list[str] | None = None,
+                           key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult
+        async def messages_stream(self, body, *, betas=None, key_id=None, anthropic_version=None) -> RawRouteStream
+        async def messages_count_tokens(self, body, *, betas=None, key_id=None, anthropic_version=None
+                                        ) -> RouteResult
+        async def vertex(self, model_alias: str, action: str, body: bytes, *, betas=None,
+                         region_preference: str | None = None, key_id=None,
+                         query: Mapping[str, str] | None = None, api_version: str = "v1",
+                         anthropic_version: str | None = None) -> RouteResult | RawRouteStream
+        # anthropic_version: the caller's `anthropic-version` header, forwarded to Claude targets
+        def resolve_model(self, name: str) -> tuple[str, list[str]]   # (alias, betas to add)
+        def alias_for_target(self, target: str) -> str | None
+
+    RouteResult gains betas_dropped: list[str], raw_body: bytes | None, status: int | None; for these
+    calls `usage` is {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"}.
+    RawRouteStream yields bytes and has the RouteStream fields plus betas_dropped and status.
+
 Errors raised are routing.errors.RoutingError subclasses; the last error carries the attempts as
 `.attempts`. Cooldowns are per process, keyed (key_id, region, target).
 
@@ -55,18 +75,22 @@ A non-empty allowedModels list restricts the deployments a key serves (as it res
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
 
 import httpx
 
 from routing.attempts import AttemptRunner, Call, Slot
 from routing.auth import TOKEN_CACHE, TokenCache
+from routing.betas import DEFAULT_BETAS, BetaTable
+from routing.candidates import Candidate
 from routing.catalog import DEFAULT_CATALOG, Catalog
 from routing.config import ConfigError, KeyConfig
 from routing.errors import ConfigurationError, InvalidRequestError, ModelNotFoundError
-from routing.families import adapter_for
+from routing.families import FamilyAdapter, WireRequest, adapter_for
+from routing.model_names import CONTEXT_1M_BETA, vertex_model_id
+from routing.native import NativeCalls
+from routing.raw_stream import RawRouteStream
 from routing.results import Attempt, RouteResult
 from routing.retry import COOLDOWNS, Cooldowns, RetryPolicy
 from routing.route_stream import RouteStream
@@ -74,22 +98,6 @@ from routing.route_stream import RouteStream
 Json = dict[str, Any]
 
 __all__ = ["Attempt", "Candidate", "RetryPolicy", "RouteResult", "RouteStream", "Router"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way to serve an alias: a key, the resolved target and the region to call."""
-
-    key: KeyConfig
-    alias: str
-    target: str
-    region: str
-    family: str
-    adapter: Any
-
-    @property
-    def key_id(self) -> str:
-        return self.key.key_id
 
 
 class Router:
@@ -103,15 +111,18 @@ class Router:
     def __init__(self, keys: Sequence[KeyConfig], *, catalog: Catalog | None = None,
                  base_url: str | None = None, tokens: TokenCache | None = None,
                  policy: RetryPolicy | None = None, client: httpx.AsyncClient | None = None,
-                 cooldowns: Cooldowns | None = None) -> None:
+                 cooldowns: Cooldowns | None = None, betas: BetaTable | None = None) -> None:
         self.keys = tuple(k for k in keys if k.enabled)
         self.catalog = catalog or DEFAULT_CATALOG
+        self.betas = betas or DEFAULT_BETAS
         self.base_url = base_url.rstrip("/") if base_url else None
         self.tokens = tokens or TOKEN_CACHE
         self.policy = policy or RetryPolicy()
         self._runner = AttemptRunner(catalog=self.catalog, base_url=self.base_url, tokens=self.tokens,
                                      policy=self.policy, client=client, cooldowns=cooldowns or COOLDOWNS)
         self._by_alias: dict[str, list[Candidate]] | None = None
+        self._native = NativeCalls(self)
+        self._by_target: dict[str, str] | None = None
 
     # -- candidates ------------------------------------------------------------------------------
 
@@ -125,8 +136,7 @@ class Router:
         if not found:
             if key_id is not None and not any(k.key_id == key_id for k in self.keys):
                 raise ModelNotFoundError(f"Key {key_id} does not exist or is disabled.")
-            raise ModelNotFoundError(f"No enabled key serves the model {model!r}. Add it as a deployment "
-                                     "or an allowed model of a key.")
+            raise ModelNotFoundError(self._not_found(model))
         if key_id is not None:
             found = [c for c in found if c.key.key_id == key_id]
             if not found:
@@ -135,6 +145,48 @@ class Router:
             return list(found)
         # Efraimidis-Spirakis: a weighted random permutation in one sort.
         return sorted(found, key=lambda c: random.random() ** (1.0 / max(c.key.weight, 1e-3)), reverse=True)
+
+    def alias_for_target(self, target: str) -> str | None:
+        """The alias whose deployment target is `target` (a Vertex id like claude-sonnet-4-5@20250929),
+        the alias equal to it first, else the first in sorted order; for an undated id
+        (claude-sonnet-4-5) an alias whose target is a dated version of it (newest first). None
+        when no enabled key deploys it."""
+        compiled = self._compiled()
+        if target in compiled:
+            return target
+        if self._by_target is None:
+            by_target: dict[str, str] = {}
+            for alias in sorted(compiled):
+                for cand in compiled[alias]:
+                    by_target.setdefault(cand.target, alias)
+            undated: dict[str, str] = {}
+            for dated in sorted(t for t in by_target if "@" in t):  # the newest version wins
+                undated[dated.split("@", 1)[0]] = by_target[dated]
+            self._by_target = {**undated, **by_target}
+        return self._by_target.get(target)
+
+    def resolve_model(self, name: str) -> tuple[str, list[str]]:
+        """(alias, betas to add) for a model name an Anthropic- or Vertex-dialect client sent: a
+        configured alias as is; else an Anthropic id (claude-sonnet-4-5-20250929, a `[1m]` suffix
+        adds the context-1m beta) or a Vertex id resolved to the alias deploying it
+        (routing.model_names, `alias_for_target`). A name nothing serves comes back unchanged, so
+        `candidates()` answers with its usual ModelNotFoundError."""
+        if name in self._compiled():
+            return name, []
+        vertex_id, one_m = vertex_model_id(name)
+        extra = [CONTEXT_1M_BETA] if one_m else []
+        return self.alias_for_target(vertex_id) or (vertex_id if one_m else name), extra
+
+    def _not_found(self, model: str) -> str:
+        listed_by = [k.name for k in self.keys if model in k.allowed_models]
+        if listed_by:
+            # An allowedModels entry that is neither a deployment alias nor a model id of a known
+            # family: the model lists show it, but nothing can serve it.
+            return (f"The model {model!r} is in allowedModels of key {', '.join(listed_by)}, but no deployment "
+                    f"maps it to a target and no adapter or catalog model serves the id {model!r} itself. Add a "
+                    f"deployment {model!r} -> a Vertex model id or endpoint id, or remove it from allowedModels.")
+        return (f"No enabled key serves the model {model!r}. Add it as a deployment or an allowed model of a "
+                "key.")
 
     def _compiled(self) -> dict[str, list[Candidate]]:
         if self._by_alias is None:
@@ -230,6 +282,40 @@ class Router:
         return await self._runner.run(call, [Slot(cand, region)],
                                       lambda a, body: a.parse_video_poll(body, model=target))
 
+    # -- native calls (routing/native.py) ---------------------------------------------------------
+
+    async def messages(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                       key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult:
+        """The Anthropic Messages API: `response` is the Message (as Vertex sent it for Claude),
+        `usage` normalised, `betas_dropped` the anthropic-beta values not forwarded.
+        `anthropic_version`: the caller's `anthropic-version` header, forwarded to Claude."""
+        return cast(RouteResult, await self._native.messages(body, betas=betas, key_id=key_id, stream=False,
+                                                             anthropic_version=anthropic_version))
+
+    async def messages_stream(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                              key_id: str | None = None, anthropic_version: str | None = None) -> RawRouteStream:
+        """A streamed Message: bytes, one Anthropic SSE event each (Claude: exactly as Vertex sent them)."""
+        return cast(RawRouteStream, await self._native.messages(body, betas=betas, key_id=key_id, stream=True,
+                                                                anthropic_version=anthropic_version))
+
+    async def messages_count_tokens(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                                    key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult:
+        """Anthropic count_tokens: `response` is `{"input_tokens": N}`."""
+        return await self._native.count_tokens(body, betas=betas, key_id=key_id, anthropic_version=anthropic_version)
+
+    async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None = None,
+                     region_preference: str | None = None, key_id: str | None = None,
+                     query: Mapping[str, str] | None = None, api_version: str = "v1",
+                     anthropic_version: str | None = None) -> RouteResult | RawRouteStream:
+        """Vertex pass-through: the caller's bytes to `{model}:{action}` on the gateway's own key,
+        project and region. `action`: rawPredict, streamRawPredict, count-tokens (Claude; model_alias
+        is then the body's `model`), generateContent, streamGenerateContent, countTokens, predict.
+        `query`: only `alt=sse` is forwarded; `api_version`: "v1" or "v1beta1", as the caller used. Streams are RawRouteStream (bytes as Vertex sent
+        them); other answers a RouteResult with `raw_body` and `status`."""
+        return await self._native.vertex(model_alias, action, body, betas=betas,
+                                         region_preference=region_preference, key_id=key_id, query=query,
+                                         api_version=api_version, anthropic_version=anthropic_version)
+
     # -- plumbing --------------------------------------------------------------------------------
 
     async def _call(self, model: str, key_id: str | None, capability: str,
@@ -270,14 +356,14 @@ def _compile(keys: Sequence[KeyConfig]) -> dict[str, list[Candidate]]:
     return by_alias
 
 
-def _adapter(target: str) -> Any:
+def _adapter(target: str) -> FamilyAdapter:
     try:
         return adapter_for(target)
     except ConfigError as exc:
         raise ConfigurationError(f"{target!r} cannot be called: {exc.message}") from None
 
 
-def _adapter_or_none(target: str) -> Any:
+def _adapter_or_none(target: str) -> FamilyAdapter | None:
     try:
         return adapter_for(target)
     except ConfigError:
@@ -293,7 +379,7 @@ def _model_of(request: Json) -> str:
     return model
 
 
-def _build_chat(request: Json, model: str) -> Callable[[Any, Candidate], Any]:
+def _build_chat(request: Json, model: str) -> Callable[[FamilyAdapter, Candidate], WireRequest]:
     return lambda adapter, cand: adapter.build_chat(request, target=cand.target, model=model)
 
 

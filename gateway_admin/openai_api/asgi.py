@@ -1,6 +1,6 @@
 """A lightweight ASGI path for /v1, in front of the full Django application.
 
-The dashboard's middleware (sessions, CSRF, auth, messages, CSP, htmx, axes, and WhiteNoise, which is
+The dashboard's middleware (sessions, CSRF, auth, messages, CSP, axes, and WhiteNoise, which is
 sync-only and so costs two thread hops per request under ASGI) does nothing for an API that
 authenticates with bearer tokens, and Django's ASGI handler adds a fresh executor thread per
 request for its request_started/request_finished signal receivers, which only close database
@@ -71,9 +71,11 @@ class V1SecurityMiddleware:
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.ssl_required and not request.is_secure():
-            from .errors import ApiError
+            from gateway_admin.pipeline.errors import GatewayError
 
-            return ApiError(403, "This gateway accepts HTTPS only.", code="https_required").response()
+            from .errors import error_response
+
+            return error_response(GatewayError(403, "This gateway accepts HTTPS only.", code="https_required"))
         response = await self.get_response(request)
         if self.nosniff:
             response.headers.setdefault("X-Content-Type-Options", "nosniff")

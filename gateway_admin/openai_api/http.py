@@ -42,8 +42,8 @@ def model_of(body: dict[str, Any]) -> str:
 
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object, or an ApiError naming what is wrong."""
-    from .errors import invalid_request
+    """The request body as a JSON object, or a GatewayError naming what is wrong."""
+    from gateway_admin.pipeline.errors import GatewayError, invalid_request
 
     content_type = request.content_type or ""
     if content_type and content_type != JSON and not content_type.endswith("+json"):
@@ -53,9 +53,7 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
     try:
         raw = request.body
     except RequestDataTooBig:
-        from .errors import ApiError
-
-        raise ApiError(413, "The request body is too large.", code="request_too_large") from None
+        raise GatewayError(413, "The request body is too large.", code="request_too_large") from None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -12,10 +12,9 @@ from typing import Any
 
 import jsonschema_rs
 
+from gateway_admin.pipeline.errors import invalid_request
 from routing.families.embeddings import TASK_TYPES
 from routing.families.media import SIZE_PATTERN
-
-from .errors import invalid_request
 
 REF = "#/components/schemas/"
 
@@ -373,7 +372,7 @@ def _param(path: list[str | int]) -> str:
 
 
 def validate(name: str, body: dict[str, Any]) -> None:
-    """Raise a 400 ApiError naming the first field of `body` that does not fit schema `name`."""
+    """Raise a 400 GatewayError naming the first field of `body` that does not fit schema `name`."""
     validator = _validators.get(name)
     if validator is None:
         validator = _validators[name] = jsonschema_rs.validator_for(_resolved(name))

@@ -9,10 +9,8 @@ entries stay, `stale` is set and the error is kept for the pages to show.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,34 +19,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from gateway_admin import routing_config
+from gateway_admin.aio import run_sync
 from gateway_admin.crypto import CredentialDecryptError, decrypt_credentials
 from gateway_admin.models import AllowedModel, Deployment, KeyHealth, ModelListing, VertexKey
 from gateway_admin.services.errors import ServiceValidationError
 from routing.config import ConfigError, ConfigErrors, KeyConfig, parse_vertex_key_config
-from routing.listing import KeyCheck, alist_custom_models, check_key, custom_model_from_entry, merge_models
+from routing.list_models import KeyCheck, alist_custom_models, check_key
+from routing.listing import custom_model_from_entry, merge_models
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 CONFIG = "vertex_key_config"
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a routing coroutine from sync code (tasks, eager tasks inside a request).
-
-    `asyncio.run` refuses to start inside a running loop (an async view that triggers an eager
-    task), so in that case the coroutine gets a loop of its own on a helper thread.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def _base_url() -> str | None:
-    return settings.VERTEX_BASE_URL or None
 
 
 # --- enqueueing -------------------------------------------------------------------------------
@@ -70,10 +52,10 @@ def listing_refresh_enqueue(*, key_id: int) -> None:
         ModelListing.objects.get_or_create(key_id=key_id, defaults={"refresh_requested_at": now})
 
     def enqueue() -> None:
-        from gateway_admin.tasks.listings import models_refresh_enqueue
+        from gateway_admin.celery import enqueue
 
         try:
-            models_refresh_enqueue(key_id)
+            enqueue("gateway_admin.models_refresh", key_id)
         except Exception:
             # A broker outage must not turn a saved key into a 500; the periodic refresh catches up.
             logger.exception("could not enqueue the model-listing refresh of key %s", key_id)
@@ -110,7 +92,7 @@ def _check(key: VertexKey) -> KeyCheck:
         message = str(exc)
         return KeyCheck(key_id=str(key.pk), ok=False, token_ok=False, token_error=message, error=message,
                         error_type="configuration_error")
-    return run_async(check_key(config, base_url=_base_url()))
+    return run_sync(lambda: check_key(config, base_url=routing_config.base_url()))
 
 
 def _record_health(key_id: int, check: KeyCheck) -> None:
@@ -240,7 +222,7 @@ def models_preview(
                 credential_fingerprint=parsed.credential.fingerprint if parsed.credential else "",
                 allowed_token_uris=tuple(settings.ALLOWED_TOKEN_URIS),
             )
-            custom = run_async(alist_custom_models(key_config, base_url=_base_url(), retries=0))
+            custom = run_sync(lambda: alist_custom_models(key_config, base_url=routing_config.base_url(), retries=0))
         except CredentialDecryptError as exc:
             custom_error = str(exc)
         except Exception as exc:

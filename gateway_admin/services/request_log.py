@@ -1,10 +1,12 @@
-"""Request log: one RequestLog row per playground or /v1 call, written without delaying the answer.
+"""Request log: one RequestLog row per gateway call, written without delaying the answer.
 
-`request_log_write(**fields)` only puts the row on an in-process queue and returns; a background
+`request_log_write(entry)` takes one typed `RequestLogEntry` (the call pipeline builds it, see
+gateway_admin/pipeline/) and only puts it on an in-process queue and returns; a background
 thread writes queued rows in batches (one INSERT for many calls, so 400 calls/s cost a few writes
 per second and never a request's time). Rows queued when the process exits are written by an
-`atexit` flush. Prompt and answer text are kept only when the caller passes `log_bodies=True`
-(the token's setting).
+`atexit` flush; a process killed before that loses none of them either: each entry is also in a
+crash journal that the next writer replays (services/request_log_journal.py). Prompt and answer text are kept only when the caller passes `log_bodies=True`
+(the token's setting). Fields the database does not have yet are not written.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import logging
 import queue
 import threading
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import (
     IntegrityError,
     InterfaceError,
@@ -29,6 +35,7 @@ from django.db import (
 from django.utils import timezone
 
 from gateway_admin.models import RequestLog
+from gateway_admin.services.request_log_journal import Journal, read_entries
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +46,52 @@ PRUNE_CHUNK = 5_000
 IDLE_CLOSE_SECONDS = 2.0
 _CLOSE: Any = object()
 
-_FIELDS = {f.name: f for f in RequestLog._meta.concrete_fields if f.name not in ("id", "created_at")}
-_FOREIGN_KEYS = {"user", "token", "key"}
+_FOREIGN_KEYS = {"user_id", "token_id", "key_id"}
 _MAX_LENGTHS = {
-    name: f.max_length
-    for name, f in _FIELDS.items()
-    if isinstance(f, models.CharField) and f.max_length and name not in _FOREIGN_KEYS
+    f.attname: f.max_length
+    for f in RequestLog._meta.concrete_fields
+    if isinstance(f, models.CharField) and f.max_length and f.attname not in _FOREIGN_KEYS
 }
 
 
-_ACCEPTED = set(_FIELDS) | {f"{name}_id" for name in _FOREIGN_KEYS} | {"log_bodies"}
+@dataclass(slots=True)
+class RequestLogEntry:
+    """One gateway call as the request log records it (one row per call, whatever the surface)."""
+
+    operation: str
+    model: str
+    status: int
+    source: str = "api"  # api | playground (RequestLog.Source)
+    surface: str = "openai"  # openai | anthropic | vertex | playground
+    token_id: int | None = None
+    user_id: int | None = None
+    stream: bool = False
+    error_type: str = ""
+    error_message: str = ""
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    key_id: int | None = None
+    key_name: str = ""
+    region: str = ""
+    host: str = ""
+    target: str = ""
+    attempts: int = 1
+    failovers: int = 0
+    route: list[dict[str, Any]] = field(default_factory=list)
+    betas_dropped: list[str] = field(default_factory=list)
+    cost_usd: Decimal | None = None
+    price_version: str = ""
+    log_bodies: bool = False
+    request_body: Any = None
+    response_body: Any = None
+    created_at: datetime | None = None
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(RequestLogEntry))
 
 
 def _clean(value: Any) -> Any:
@@ -63,27 +106,20 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _values(fields: dict[str, Any]) -> dict[str, Any]:
-    """Column values (by attname) for one row; FKs may come as rows, pks or routing's string ids."""
-    values: dict[str, Any] = {"created_at": fields.pop("_created_at")}
-    log_bodies = bool(fields.pop("log_bodies", False))
-    if not log_bodies:
-        fields.pop("request_body", None)
-        fields.pop("response_body", None)
-    for name, value in fields.items():
-        if name in _FOREIGN_KEYS or (name.endswith("_id") and name[:-3] in _FOREIGN_KEYS):
-            pk = getattr(value, "pk", value)
-            values[name if name.endswith("_id") else f"{name}_id"] = (
-                int(pk) if isinstance(pk, str) and pk.isdigit() else pk
-            )
+def _values(entry: RequestLogEntry) -> dict[str, Any]:
+    """Column values (by attname) for one row; request and response bodies only with log_bodies."""
+    values: dict[str, Any] = {}
+    for name in _ENTRY_FIELDS:
+        value = getattr(entry, name)
+        if name in ("request_body", "response_body") and not entry.log_bodies:
+            continue
+        if name not in _COLUMN_NAMES:
             continue
         value = _clean(value)
         max_length = _MAX_LENGTHS.get(name)
         if max_length and isinstance(value, str) and len(value) > max_length:
             value = value[: max_length - 1] + "…"
         values[name] = value
-    if values.get("error_message", "") is None:
-        values["error_message"] = ""
     return values
 
 
@@ -91,6 +127,7 @@ def _values(fields: dict[str, Any]) -> dict[str, Any]:
 # for every row and field, which measured at ~18% of a gateway worker's CPU at a few hundred calls/s.
 _COLUMNS = [f for f in RequestLog._meta.concrete_fields if not f.primary_key]
 _DEFAULTS = {f.attname: f.get_default() for f in _COLUMNS}
+_COLUMN_NAMES = frozenset(f.attname for f in _COLUMNS)
 
 
 def _insert_sql() -> str:
@@ -114,19 +151,47 @@ class _Writer:
     """One daemon thread per process that drains the queue into bulk INSERTs."""
 
     def __init__(self) -> None:
-        self.queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.pending = 0
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.thread: threading.Thread | None = None
+        self.journal = Journal(lambda: Path(settings.REQUEST_LOG_JOURNAL_DIR))
+        self._journal_failed = False
+        self._replayed = False
 
-    def put(self, row: dict[str, Any]) -> None:
+    def put(self, row: Any) -> None:
         with self.lock:
             self.pending += 1
+            if row is not _CLOSE:
+                self._journal(row)
             self.queue.put(row)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="request-log-writer", daemon=True)
                 self.thread.start()
+
+    def _journal(self, entry: RequestLogEntry) -> None:
+        try:
+            self.journal.append(entry)
+        except (OSError, TypeError):
+            if not self._journal_failed:  # say it once; the row is still written from memory
+                self._journal_failed = True
+                logger.exception("could not append to the request-log journal")
+
+    def _replay(self) -> None:
+        """Write the journal segments of processes that died before writing them (once per writer)."""
+        if self._replayed:
+            return
+        self._replayed = True
+        try:
+            for path in self.journal.orphans():
+                entries = read_entries(path, RequestLogEntry)
+                if entries:
+                    logger.warning("writing %d request-log rows a stopped process left in %s", len(entries), path.name)
+                    self.write(entries)
+                self.journal.discard(path)
+        except Exception:
+            logger.exception("could not replay the request-log journal")
 
     def _done(self, count: int, *, closing: bool) -> bool:
         """Count rows as written; after a close request with nothing queued, end this thread (the
@@ -141,6 +206,7 @@ class _Writer:
         return False
 
     def _run(self) -> None:
+        self._replay()
         while True:
             try:
                 first = self.queue.get(timeout=IDLE_CLOSE_SECONDS)
@@ -158,26 +224,31 @@ class _Writer:
             time.sleep(BATCH_WAIT_SECONDS)
             batch = [first]
             close_after = False
-            while len(batch) < BATCH_SIZE:
-                try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _CLOSE:
-                    close_after = True
-                    break
-                batch.append(item)
+            finished = None
+            with self.lock:  # no put() in between: the batch is exactly what the journal holds
+                while len(batch) < BATCH_SIZE:
+                    try:
+                        item = self.queue.get_nowait()
+                    except queue.Empty:
+                        finished = self.journal.rotate()
+                        break
+                    if item is _CLOSE:
+                        close_after = True
+                        finished = self.journal.rotate()
+                        break
+                    batch.append(item)
             self.write(batch)
+            self.journal.discard(finished)
             if close_after:
                 connection.close()
             if self._done(len(batch) + close_after, closing=close_after):
                 return
 
-    def write(self, items: list[dict[str, Any]]) -> None:
+    def write(self, items: list[RequestLogEntry]) -> None:
         batch = []
-        for fields in items:
+        for entry in items:
             try:
-                batch.append(_values(fields))
+                batch.append(_values(entry))
             except Exception:
                 logger.exception("dropped a malformed request log row")
         # The writer keeps its connection between batches (reconnecting costs more than the INSERT);
@@ -220,14 +291,11 @@ class _Writer:
 _writer = _Writer()
 
 
-def request_log_write(**fields: Any) -> None:
-    """Queue one RequestLog row (field names as on the model; `token`/`key`/`user` may be rows or
-    ids; `log_bodies=True` keeps request_body/response_body). Returns at once."""
-    unknown = fields.keys() - _ACCEPTED
-    if unknown:
-        raise TypeError(f"RequestLog has no field(s) {sorted(unknown)}")
-    fields["_created_at"] = timezone.now()
-    _writer.put(fields)
+def request_log_write(entry: RequestLogEntry) -> None:
+    """Queue one RequestLog row; returns at once."""
+    if entry.created_at is None:
+        entry.created_at = timezone.now()
+    _writer.put(entry)
 
 
 def request_log_flush(timeout: float = 10.0) -> bool:

@@ -3,25 +3,23 @@
 The request only starts the operation (`Router.video_start`) and stores a VideoJob; polling is
 `tasks.video_poll_task(job_id)`, scheduled on commit and re-scheduled until the operation is done
 (`VIDEO_POLL_INTERVAL_SECONDS`, default 5 s; given up after `VIDEO_POLL_TIMEOUT_SECONDS`, 30 min).
-With Celery in eager mode (the embedded default, no broker) a countdown would run at once inside
-the caller, so there the next poll is started by a timer thread of the process instead.
+Polls are sent with `gateway_admin.celery.enqueue` (which owns the eager mode's timer).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
 import secrets
-import threading
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from gateway_admin.aio import run_sync
 from gateway_admin.models import VideoJob
 
 logger = logging.getLogger(__name__)
@@ -37,26 +35,6 @@ def poll_interval() -> float:
 
 def poll_timeout() -> float:
     return float(settings.VIDEO_POLL_TIMEOUT_SECONDS)
-
-
-def video_object(job: VideoJob) -> dict[str, Any]:
-    """The OpenAI `video` object for a job."""
-    error = {"code": job.error_code or "video_failed", "message": job.error_message} if job.status == "failed" else None
-    return {
-        "id": job.id,
-        "object": "video",
-        "model": job.model,
-        "status": job.status,
-        "progress": int(job.progress),
-        "created_at": int(job.created_at.timestamp()),
-        "completed_at": int(job.completed_at.timestamp()) if job.completed_at else None,
-        "expires_at": None,
-        "prompt": job.prompt,
-        "seconds": job.seconds or DEFAULT_SECONDS,
-        "size": job.size or DEFAULT_SIZE,
-        "remixed_from_video_id": None,
-        "error": error,
-    }
 
 
 def _apply(job: VideoJob, answer: dict[str, Any]) -> None:
@@ -166,8 +144,8 @@ def video_job_poll(*, job_id: str) -> VideoJob | None:
         job.refresh_from_db()
         return job
     router = routing_config.router()
-    result = asyncio.run(router.video_poll(key_id=str(job.key_id), region=job.region, target=job.target,
-                                           operation=job.operation))
+    result = run_sync(lambda: router.video_poll(key_id=str(job.key_id), region=job.region, target=job.target,
+                                                operation=job.operation))
     job.polls += 1
     _apply(job, result.response)
     job.save()
@@ -179,24 +157,10 @@ def video_job_expired(job: VideoJob) -> bool:
 
 
 def video_poll_schedule(job_id: str, delay: float, *, failures: int = 0, queue: str | None = None) -> None:
-    """Poll `job_id` again in `delay` seconds: a Celery countdown, or a timer in eager mode."""
-    from gateway_admin.celery import app
-    from gateway_admin.tasks.gateway import video_poll_task
+    """Poll `job_id` again in `delay` seconds."""
+    from gateway_admin.celery import enqueue
 
-    if not app.conf.task_always_eager:
-        options = {"queue": queue} if queue else {}
-        video_poll_task.apply_async((job_id, failures), countdown=delay, **options)
-        return
-
-    def run() -> None:
-        try:
-            video_poll_task.apply((job_id, failures))
-        finally:
-            close_old_connections()
-
-    timer = threading.Timer(delay, run)
-    timer.daemon = True
-    timer.start()
+    enqueue("gateway_admin.video_poll", job_id, failures, countdown=delay, queue=queue)
 
 
 def video_jobs_prune(*, days: int) -> int:

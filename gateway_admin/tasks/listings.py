@@ -7,12 +7,13 @@ from typing import Any
 
 from celery import shared_task
 
+from gateway_admin.celery import enqueue
 from gateway_admin.models import VertexKey
 from gateway_admin.services.listings import key_health_check, models_refresh
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["keys_health_task", "keys_refresh_all_task", "models_refresh_enqueue", "models_refresh_task"]
+__all__ = ["keys_health_task", "keys_refresh_all_task", "models_refresh_task"]
 
 MAX_RETRIES = 3
 # 30 s, 60 s, 120 s: long enough for a Vertex 429/503 to pass, short against the beat interval.
@@ -32,27 +33,12 @@ def models_refresh_task(self: Any, key_id: int) -> dict[str, Any] | None:
     return {"key_id": outcome.key_id, "ok": outcome.ok, "entries": outcome.entries}
 
 
-def models_refresh_enqueue(key_id: int) -> None:
-    """Send one refresh to the broker, or run it right here without one (CELERY_TASK_ALWAYS_EAGER).
-
-    Eager mode calls `apply()`: Celery's eager `delay()` still acquires a producer, which makes
-    kombu build a broker connection for the default URL (and log "No hostname was supplied")
-    although nothing is sent.
-    """
-    from gateway_admin.celery import app
-
-    if app.conf.task_always_eager:
-        models_refresh_task.apply((key_id,))
-    else:
-        models_refresh_task.delay(key_id)
-
-
 @shared_task(name="gateway_admin.keys_refresh_all", ignore_result=True)
 def keys_refresh_all_task() -> int:
     """Periodic: enqueue one refresh per key (each its own task, so one slow key delays no other)."""
     key_ids = list(VertexKey.objects.order_by("pk").values_list("pk", flat=True))
     for key_id in key_ids:
-        models_refresh_enqueue(key_id)
+        enqueue("gateway_admin.models_refresh", key_id)
     return len(key_ids)
 
 

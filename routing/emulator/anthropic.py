@@ -96,7 +96,10 @@ def _validate(body: Any, *, for_count: bool = False) -> dict[str, Any]:
     return body
 
 
-def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> dict[str, Any] | None:
+def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """(tool, args from the marker or None) when the request forces a tool or the last user turn
+    carries `[[call:NAME {args}]]` (see text.tool_marker); else None."""
     tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
     if not tools:
         return None
@@ -107,13 +110,14 @@ def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> 
     kind = choice.get("type", "auto") if isinstance(choice, dict) else "auto"
     if kind == "none":
         return None
+    marker = T.tool_marker(last_text)
     if kind == "tool":
-        return next((t for t in tools if t["name"] == choice.get("name")), tools[0])
-    lowered = last_text.lower()
-    chosen = next((t for t in tools if t["name"].lower() in lowered), None)
-    if chosen is None and ("weather" in lowered or kind == "any"):
-        chosen = tools[0]
-    return chosen
+        return next((t for t in tools if t["name"] == choice.get("name")), tools[0]), None
+    if marker is not None:
+        chosen = next((t for t in tools if t["name"] == marker[0]), None)
+        if chosen is not None:
+            return chosen, marker[1]
+    return (tools[0], None) if kind == "any" else None
 
 
 def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -128,16 +132,18 @@ def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
         thought = T.thought_text(last_text)
         signature = base64.b64encode(hashlib.sha256(thought.encode()).digest() * 3).decode()
         content.append({"type": "thinking", "thinking": thought, "signature": signature})
-    tool = _tool_choice(body, last_text, last)
+    picked = _tool_choice(body, _block_text(last.get("content")), last)
     stop_reason = "end_turn"
-    if tool is not None:
+    if picked is not None:
+        tool, marker_args = picked
         content.append({"type": "text", "text": f"I'll use the {tool['name']} tool to answer that."})
         content.append(
             {
                 "type": "tool_use",
                 "id": "toolu_vrtx_" + hashlib.sha256(str(seed).encode()).hexdigest()[:24],
                 "name": tool["name"],
-                "input": T.tool_arguments(tool.get("input_schema") or {}, last_text),
+                "input": marker_args if marker_args is not None else T.tool_arguments(
+                    tool.get("input_schema") or {}, last_text),
             }
         )
         stop_reason = "tool_use"
@@ -172,16 +178,58 @@ def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cached_prefix(body: dict[str, Any]) -> str:
+    """The text up to and including the last block marked `cache_control` (tools, system, messages
+    in that order, as Anthropic's prompt caching reads them); "" when nothing is marked."""
+    parts: list[str] = []
+    prefix = ""
+    for tool in body.get("tools") or []:
+        parts.append(orjson.dumps(tool).decode())
+        if isinstance(tool, dict) and tool.get("cache_control"):
+            prefix = " ".join(parts)
+    system = body.get("system")
+    blocks = system if isinstance(system, list) else ([{"type": "text", "text": system}] if system else [])
+    messages = [b for m in body.get("messages") or [] if isinstance(m, dict)
+                for b in (m["content"] if isinstance(m.get("content"), list)
+                          else [{"type": "text", "text": m.get("content") or ""}])]
+    for block in [*blocks, *messages]:
+        if isinstance(block, dict):
+            parts.append(_block_text([block]))
+            if block.get("cache_control"):
+                prefix = " ".join(parts)
+    return prefix
+
+
+def _with_prompt_cache(emu: Any, model: str, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """Claude's prompt cache: the first request with a marked prefix writes it (cache_creation),
+    the same prefix again reads it (cache_read); those tokens leave `input_tokens`."""
+    prefix = _cached_prefix(body)
+    if not prefix:
+        return message
+    tokens = T.count_tokens(prefix)
+    key = hashlib.sha256(f"{model}\0{prefix}".encode()).hexdigest()
+    usage = dict(message["usage"])
+    usage["input_tokens"] = max(usage["input_tokens"] - tokens, 1)
+    if key in emu.prompt_cache:
+        usage["cache_read_input_tokens"] = tokens
+    else:
+        emu.prompt_cache.add(key)
+        usage["cache_creation_input_tokens"] = tokens
+    return {**message, "usage": usage}
+
+
 def raw_predict(emu: Any, model: str, body: Any, project: str, region: str) -> Reply:
     try:
-        return json_reply(build(model, _validate(body)))
+        valid = _validate(body)
+        return json_reply(_with_prompt_cache(emu, model, valid, build(model, valid)))
     except ClaudeError as exc:
         return anthropic_error(400, exc.message)
 
 
 def stream_raw_predict(emu: Any, model: str, body: Any, project: str, region: str) -> Reply:
     try:
-        message = build(model, _validate(body))
+        valid = _validate(body)
+        message = _with_prompt_cache(emu, model, valid, build(model, valid))
     except ClaudeError as exc:
         return anthropic_error(400, exc.message)
     return Reply(events=events(message), content_type="text/event-stream; charset=utf-8")

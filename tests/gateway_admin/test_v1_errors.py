@@ -205,13 +205,13 @@ def test_a_token_stops_working_when_its_owner_loses_access(live_v1, demo_key, de
 
 def test_a_token_of_a_user_without_a_role_is_refused_after_the_cache_window(live_v1, demo_key, developer_user,
                                                                           api_token_factory):
-    from gateway_admin.openai_api import auth
     from gateway_admin.permissions import set_user_role
+    from gateway_admin.services.tokens import token_cache_clear
 
     raw = api_token_factory(developer_user, name="role removed elsewhere")
     assert post(live_v1, raw).status_code == 200
     set_user_role(developer_user, None)  # as another web process would: no eviction here
-    auth.clear_cache()  # the GATEWAY_TOKEN_CACHE_SECONDS window has passed
+    token_cache_clear()  # the GATEWAY_TOKEN_CACHE_SECONDS window has passed
     assert_openai_error(post(live_v1, raw), 401)
 
 
@@ -248,13 +248,13 @@ def test_a_body_over_the_upload_limit_gets_413_in_openai_shape(live_v1, demo_key
 def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1, demo_key, token, settings):
     import socket
 
-    from gateway_admin.services import gateway
+    from gateway_admin import pipeline
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings.VERTEX_BASE_URL = f"http://127.0.0.1:{port}"  # a closed private address
-    gateway.reset()
+    pipeline.reset()
     error = assert_openai_error(post(live_v1, token), 502)
     assert "Vertex AI in " in error["message"] and "gemini-2.0-flash" in error["message"]  # the last region tried
     assert "127.0.0.1" not in error["message"] and str(port) not in error["message"]

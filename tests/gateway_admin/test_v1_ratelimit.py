@@ -13,8 +13,9 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from gateway_admin.openai_api.errors import from_routing_error, rate_limited
-from gateway_admin.openai_api.ratelimit import hit
+from gateway_admin.openai_api.errors import error_body
+from gateway_admin.pipeline.errors import from_routing_error, rate_limited
+from gateway_admin.usage.ratelimit import hit
 from routing.errors import RateLimitError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,13 +108,13 @@ def test_the_429_answer_carries_retry_after_and_an_openai_body():
     err = rate_limited(60, 2.2)
     assert err.status == 429
     assert err.headers() == {"Retry-After": "3"}
-    assert err.body()["error"]["code"] == "rate_limit_exceeded"
+    assert error_body(err)["error"]["code"] == "rate_limit_exceeded"
 
 
 def test_an_upstream_429_keeps_vertex_s_retry_after():
     err = from_routing_error(RateLimitError("Quota exceeded for gemini-2.0-flash in us-central1.", retry_after=7))
     assert (err.status, err.headers(), err.type) == (429, {"Retry-After": "7"}, "rate_limit_error")
-    assert err.body()["error"]["message"].startswith("Quota exceeded")
+    assert error_body(err)["error"]["message"].startswith("Quota exceeded")
 
 
 def test_the_limit_holds_across_processes_sharing_redis(settings):
@@ -126,7 +127,7 @@ def test_the_limit_holds_across_processes_sharing_redis(settings):
     script = textwrap.dedent(f"""
         import django
         django.setup()
-        from gateway_admin.openai_api.ratelimit import hit
+        from gateway_admin.usage.ratelimit import hit
         print(sum(hit({token_id}, {limit}) is None for _ in range(20)))
     """)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gateway_admin.settings", "REDIS_URL": REDIS_URL,

@@ -10,7 +10,12 @@ from django.utils import timezone
 
 from gateway_admin.models import RequestLog
 from gateway_admin.services import request_log
-from gateway_admin.services.request_log import request_log_flush, request_log_prune, request_log_write
+from gateway_admin.services.request_log import (
+    RequestLogEntry,
+    request_log_flush,
+    request_log_prune,
+    request_log_write,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,22 +103,22 @@ def test_writing_a_row_never_waits_for_the_database(db, monkeypatch):
         real_write(items)
 
     monkeypatch.setattr(request_log._writer, "write", slow_write)
-    request_log_write(model="m", status=200, operation="chat")
+    request_log_write(RequestLogEntry(model="m", status=200, operation="chat"))
     assert entered.wait(5)
-    request_log_write(model="m", status=201, operation="chat")  # queued while the writer is busy
+    request_log_write(RequestLogEntry(model="m", status=201, operation="chat"))  # queued while the writer is busy
     assert not request_log_flush(0.05)
     release.set()
     assert request_log_flush(10)
     assert sorted(RequestLog.objects.values_list("status", flat=True)) == [200, 201]
 
 
-def test_it_rejects_unknown_fields_at_once():
+def test_an_entry_refuses_unknown_fields_at_once():
     with pytest.raises(TypeError, match="prompt_text"):
-        request_log_write(model="m", status=200, prompt_text="x")
+        RequestLogEntry(operation="chat", model="m", status=200, prompt_text="x")  # type: ignore[call-arg]
 
 
 def test_a_deleted_key_does_not_lose_the_row(demo_key):
-    request_log_write(model="m", status=200, key_id=demo_key.pk + 1000, key_name="gone")
+    request_log_write(RequestLogEntry(operation="chat", model="m", status=200, key_id=demo_key.pk + 1000, key_name="gone"))
     (row,) = rows(key_name="gone")
     assert row.key_id is None
 
@@ -123,7 +128,7 @@ def test_old_rows_are_pruned_by_the_periodic_task(settings):
 
     settings.REQUEST_LOG_RETENTION_DAYS = 30
     for age in (1, 29, 31, 400):
-        request_log_write(model=f"age-{age}", status=200)
+        request_log_write(RequestLogEntry(operation="chat", model=f"age-{age}", status=200))
     request_log_flush(10)
     for age in (1, 29, 31, 400):
         RequestLog.objects.filter(model=f"age-{age}").update(created_at=timezone.now() - timedelta(days=age))
@@ -134,8 +139,8 @@ def test_old_rows_are_pruned_by_the_periodic_task(settings):
 
 def test_nul_characters_a_client_sent_do_not_lose_the_row():
     # PostgreSQL refuses NUL in text and jsonb; the row is kept without them.
-    request_log_write(model="gem\x00ini", status=400, error_message="bad\x00", log_bodies=True,
-                      request_body={"messages": [{"content": "a\x00b"}]})
+    request_log_write(RequestLogEntry(operation="chat", model="gem\x00ini", status=400, error_message="bad\x00", log_bodies=True,
+                      request_body={"messages": [{"content": "a\x00b"}]}))
     (row,) = rows()
     assert (row.model, row.error_message) == ("gemini", "bad")
     assert row.request_body == {"messages": [{"content": "ab"}]}

@@ -4,37 +4,37 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponseBase
 
-from gateway_admin.services.gateway import aresolve_model
+from gateway_admin.pipeline import GatewayCall
 
 from ..http import model_of, read_json_object
 from ..schemas import validate
-from .base import Call, answer, v1_endpoint
+from .base import answer, v1_endpoint
 from .streaming import chat_stream_response, responses_stream_response
 
 
-async def _converse(request: HttpRequest, call: Call, *, schema: str, responses_api: bool) -> HttpResponseBase:
+async def _converse(request: HttpRequest, call: GatewayCall, *, schema: str, responses_api: bool) -> HttpResponseBase:
     """Chat Completions and Responses differ only in schema, router call and stream framing."""
     body = read_json_object(request)
     call.model = model_of(body)
     call.stream = body.get("stream") is True
     validate(schema, body)
     call.keep_request_body(body)
-    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
-    call.model = model
-    body["model"] = model
+    body["model"] = await call.resolve(body["model"])
+    router = call.router
+    assert router is not None
     if call.stream:
         if responses_api:
             return responses_stream_response(call, await router.responses_stream(body))
         return chat_stream_response(call, await router.chat_stream(body))
     result = await (router.responses(body) if responses_api else router.chat(body))
-    return answer(result.response, source=result, logged_body=result.response, usage=result.usage)
+    return await answer(call, result.response, result=result, logged_body=result.response)
 
 
 @v1_endpoint("chat")
-async def chat_completions(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def chat_completions(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     return await _converse(request, call, schema="ChatCompletionRequest", responses_api=False)
 
 
 @v1_endpoint("responses")
-async def responses(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def responses(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     return await _converse(request, call, schema="ResponsesRequest", responses_api=True)

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
 
-from gateway_admin.services.gateway import aresolve_model
+from gateway_admin.pipeline import GatewayCall
 
 from ..http import model_of, read_json_object
 from ..schemas import validate
-from .base import Call, answer, v1_endpoint
+from .base import answer, v1_endpoint
 
 
 def _dimensions(embedding: Any) -> int:
@@ -28,16 +28,15 @@ def _logged(response: dict[str, Any]) -> dict[str, Any]:
 
 
 @v1_endpoint("embeddings")
-async def embeddings(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def embeddings(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     body = read_json_object(request)
     call.model = model_of(body)
     validate("EmbeddingsRequest", body)
     call.keep_request_body(body)
-    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
-    call.model = model
-    body["model"] = model
+    body["model"] = await call.resolve(body["model"])
+    assert call.router is not None
     # routing encodes the vectors as the caller's `encoding_format` asks (float or base64).
-    result = await router.embeddings(body)
+    result = await call.router.embeddings(body)
     response = result.response
-    logged = _logged(response) if call.token and call.token.log_bodies else None
-    return answer(response, source=result, logged_body=logged, usage=result.usage)
+    logged = _logged(response) if call.caller.log_bodies else None
+    return await answer(call, response, result=result, logged_body=logged)

@@ -14,12 +14,13 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 
-from gateway_admin.services.gateway import aresolve_model
+from gateway_admin.pipeline import GatewayCall
+from gateway_admin.pipeline.errors import GatewayError, invalid_request
+from routing.usage import Usage
 
-from ..errors import ApiError, invalid_request
 from ..http import model_of, read_json_object
 from ..schemas import validate
-from .base import Call, answer, v1_endpoint
+from .base import answer, v1_endpoint
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 INT_FIELDS = ("n",)
@@ -45,7 +46,7 @@ def _logged(response: dict[str, Any]) -> dict[str, Any]:
 
 def _file_to_data_url(upload: Any, param: str) -> str:
     if upload.size > MAX_UPLOAD_BYTES:
-        raise ApiError(413, f"{param}: the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", param=param)
+        raise GatewayError(413, f"{param}: the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", param=param)
     content = upload.read()
     mime = upload.content_type or "application/octet-stream"
     return f"data:{mime};base64,{base64.b64encode(content).decode()}"
@@ -58,7 +59,7 @@ def parse_form(request: HttpRequest, *, files: tuple[str, ...]) -> dict[str, Any
     except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
         raise invalid_request(f"The multipart body could not be read: {exc}") from None
     except RequestDataTooBig:
-        raise ApiError(413, "The request body is too large.") from None
+        raise GatewayError(413, "The request body is too large.") from None
     body: dict[str, Any] = {}
     for name in post:
         values = post.getlist(name)
@@ -86,22 +87,24 @@ async def read_body(request: HttpRequest, *, files: tuple[str, ...]) -> dict[str
     return read_json_object(request)
 
 
-async def _images(call: Call, body: dict[str, Any], *, edit: bool) -> HttpResponseBase:
+async def _images(call: GatewayCall, body: dict[str, Any], *, edit: bool) -> HttpResponseBase:
     call.keep_request_body({k: v for k, v in body.items() if k not in ("image", "mask")})
-    model, router = await aresolve_model(body["model"], token=call.token)  # type: ignore[arg-type]
-    call.model = model
-    body["model"] = model
+    body["model"] = await call.resolve(body["model"])
+    router = call.router
+    assert router is not None
     as_url = body.get("response_format") == "url"
     if as_url:
         body["response_format"] = "b64_json"
     result = await (router.image_edits(body) if edit else router.images(body))
     response = _as_url(result.response) if as_url else result.response
-    logged = _logged(response) if call.token and call.token.log_bodies else None
-    return answer(response, source=result, logged_body=logged, usage=result.usage)
+    logged = _logged(response) if call.caller.log_bodies else None
+    # Vertex prices images per image: the answer's count is the usage.
+    return await answer(call, response, result=result, logged_body=logged,
+                        usage=Usage(images=len(response.get("data") or ())))
 
 
 @v1_endpoint("images")
-async def generations(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def generations(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     body = read_json_object(request)
     call.model = model_of(body)
     validate("ImageGenerationRequest", body)
@@ -109,7 +112,7 @@ async def generations(request: HttpRequest, call: Call) -> HttpResponseBase:
 
 
 @v1_endpoint("images")
-async def edits(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def edits(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     body = await read_body(request, files=("image", "mask"))
     call.model = model_of(body)
     for name in ("model", "prompt", "image"):

@@ -1,29 +1,23 @@
-"""Server-Sent Events answers over routing streams, passed through as Vertex sends them.
+"""Server-Sent Events answers over the call pipeline's stream events.
 
 The view returns a StreamingHttpResponse over an async generator, so under ASGI no thread is held
 and each translated chunk is written to the client as soon as routing yields it. An error after
 the first byte cannot change the status any more: it is sent as an error event and the stream
-ends. The request-log row is queued when the stream ends (finished, failed or abandoned by the
-client: status 499, as nginx logs it).
+ends. The pipeline writes the request-log entry when the stream ends (finished, failed or
+abandoned by the client: status 499, as nginx logs it).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from routing.errors import RoutingError
+from gateway_admin.pipeline import Chunk, Done, Event, GatewayCall, GatewayError
 
-from ..errors import ApiError, from_routing_error, server_error
+from ..errors import error_body
 from ..http import SSE, SSE_DONE, sse_data, sse_event
-from .base import CLIENT_CLOSED, Call
-
-logger = logging.getLogger("gateway_admin.openai_api")
-
 
 
 class ChatCollector:
@@ -56,8 +50,12 @@ class ResponsesCollector:
     def __init__(self) -> None:
         self.final: dict[str, Any] | None = None
         self.sequence = 0
+        self._last: dict[str, Any] | None = None
 
     def add(self, event: dict[str, Any]) -> None:
+        if event is self._last:  # framing and body logging both hand each event over
+            return
+        self._last = event
         sequence = event.get("sequence_number")
         if isinstance(sequence, int):
             self.sequence = sequence
@@ -68,58 +66,16 @@ class ResponsesCollector:
         return self.final
 
 
-def _chat_error(err: ApiError, _collector: Any) -> bytes:
-    return sse_data(err.body())
-
-
-def _responses_error(err: ApiError, collector: ResponsesCollector) -> bytes:
-    return sse_event("error", {"type": "error", "code": err.code, "message": err.message, "param": err.param,
-                               "sequence_number": collector.sequence + 1})
-
-
-async def _relay(
-    call: Call,
-    stream: Any,
-    *,
-    frame: Callable[[dict[str, Any]], bytes],
-    collector: Any,
-    error_frame: Callable[[ApiError, Any], bytes],
-    done: bytes | None,
-) -> AsyncIterator[bytes]:
-    status = 200
-    error: ApiError | None = None
-    keep = call.token is not None and call.token.log_bodies
-    # The Responses collector also numbers a final error event, so it always runs.
-    track = keep or isinstance(collector, ResponsesCollector)
-    try:
-        async for item in stream:
-            if track:
-                collector.add(item)
-            yield frame(item)
-        if done is not None:
-            yield done
-    except asyncio.CancelledError:
-        status = CLIENT_CLOSED
-        raise
-    except GeneratorExit:
-        status = CLIENT_CLOSED
-        raise
-    except RoutingError as exc:
-        error = from_routing_error(exc)
-        status = error.status
-        yield error_frame(error, collector)
-    except Exception:
-        logger.exception("a /v1 stream failed")
-        error = server_error()
-        status = error.status
-        yield error_frame(error, collector)
-    finally:
-        try:
-            await stream.aclose()
-        except Exception:
-            logger.warning("closing an upstream stream failed", exc_info=True)
-        call.log(status=status, source=stream, error=error, usage=getattr(stream, "usage", None),
-                 ttft_ms=getattr(stream, "ttft_ms", None), response_body=collector.body() if keep else None)
+async def _sse(events: AsyncIterator[Event], *, frame: Callable[[Any], bytes],
+               error_frame: Callable[[GatewayError], bytes], done: bytes | None) -> AsyncIterator[bytes]:
+    async for event in events:
+        if isinstance(event, Chunk):
+            yield frame(event.data)
+        elif isinstance(event, Done):
+            if done is not None:
+                yield done
+        else:
+            yield error_frame(event.error)
 
 
 def _response(body: AsyncIterator[bytes]) -> StreamingHttpResponse:
@@ -130,17 +86,23 @@ def _response(body: AsyncIterator[bytes]) -> StreamingHttpResponse:
     return response
 
 
-def chat_stream_response(call: Call, stream: Any) -> StreamingHttpResponse:
-    call.deferred = True
-    return _response(_relay(call, stream, frame=sse_data, collector=ChatCollector(), error_frame=_chat_error,
-                            done=SSE_DONE))
+def chat_stream_response(call: GatewayCall, stream: Any) -> StreamingHttpResponse:
+    events = call.events(stream, collector=ChatCollector())
+    return _response(_sse(events, frame=sse_data, error_frame=lambda err: sse_data(error_body(err)),
+                          done=SSE_DONE))
 
 
-def responses_stream_response(call: Call, stream: Any) -> StreamingHttpResponse:
-    call.deferred = True
+def responses_stream_response(call: GatewayCall, stream: Any) -> StreamingHttpResponse:
+    # The Responses stream numbers its events, and its final error event takes the next number.
+    collector = ResponsesCollector()
 
     def frame(event: dict[str, Any]) -> bytes:
+        collector.add(event)
         return sse_event(str(event.get("type", "message")), event)
 
-    return _response(_relay(call, stream, frame=frame, collector=ResponsesCollector(),
-                            error_frame=_responses_error, done=None))
+    def error_frame(err: GatewayError) -> bytes:
+        return sse_event("error", {"type": "error", "code": err.code, "message": err.message, "param": err.param,
+                                   "sequence_number": collector.sequence + 1})
+
+    events = call.events(stream, collector=collector)
+    return _response(_sse(events, frame=frame, error_frame=error_frame, done=None))

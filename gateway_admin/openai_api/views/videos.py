@@ -7,27 +7,51 @@ then download the MP4 from /content. A job is visible only to the user whose tok
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from gateway_admin.services.gateway import aresolve_model, default_model
+from gateway_admin.aio import run_db
+from gateway_admin.models import VideoJob
+from gateway_admin.pipeline import GatewayCall, default_model
+from gateway_admin.pipeline.errors import GatewayError, invalid_request, not_found
 from gateway_admin.services.videos import (
+    DEFAULT_SECONDS,
+    DEFAULT_SIZE,
     video_job_create,
     video_job_get,
     video_job_revive,
     video_job_stalled,
-    video_object,
 )
 
-from ..db import run_db
-from ..errors import ApiError, invalid_request, not_found
 from ..http import model_of
 from ..schemas import validate
-from .base import Call, answer, v1_endpoint
+from .base import answer, v1_endpoint
 from .images import read_body
 
 
+def video_object(job: VideoJob) -> dict[str, Any]:
+    """The OpenAI `video` object for a job."""
+    error = {"code": job.error_code or "video_failed", "message": job.error_message} if job.status == "failed" else None
+    return {
+        "id": job.id,
+        "object": "video",
+        "model": job.model,
+        "status": job.status,
+        "progress": int(job.progress),
+        "created_at": int(job.created_at.timestamp()),
+        "completed_at": int(job.completed_at.timestamp()) if job.completed_at else None,
+        "expires_at": None,
+        "prompt": job.prompt,
+        "seconds": job.seconds or DEFAULT_SECONDS,
+        "size": job.size or DEFAULT_SIZE,
+        "remixed_from_video_id": None,
+        "error": error,
+    }
+
+
 @v1_endpoint("videos")
-async def videos(request: HttpRequest, call: Call) -> HttpResponseBase:
+async def videos(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     body = await read_body(request, files=("input_reference",))
     if isinstance(body.get("seconds"), str) and not body["seconds"].strip():
         body.pop("seconds")
@@ -37,25 +61,24 @@ async def videos(request: HttpRequest, call: Call) -> HttpResponseBase:
     call.keep_request_body(dict(body))
     if reference is not None:
         body["input_reference"] = reference
-    model = body.get("model") or await default_model("veo", token=call.token)  # type: ignore[arg-type]
+    model = body.get("model") or await default_model("veo", scope=call.caller.token)
     if not model:
         raise invalid_request("model: no video model (Veo) is configured for this token.", param="model")
-    model, router = await aresolve_model(model, token=call.token)  # type: ignore[arg-type]
-    call.model = model
-    body["model"] = model
-    result = await router.video_start(body)
-    token = call.token
+    model = body["model"] = await call.resolve(model)
+    assert call.router is not None
+    result = await call.router.video_start(body)
+    token = call.caller.token
     assert token is not None
     job = await run_db(
         video_job_create, token_id=token.id, user_id=token.user_id, model=model, key_id=result.key_id,
         region=result.region, target=result.target, answer=result.response, prompt=body["prompt"],
         seconds=body.get("seconds"), size=body.get("size"),
     )
-    return answer(video_object(job), source=result)
+    return await answer(call, video_object(job), result=result)
 
 
-async def _job(call: Call, video_id: str):  # type: ignore[no-untyped-def]
-    token = call.token
+async def _job(call: GatewayCall, video_id: str) -> VideoJob:
+    token = call.caller.token
     assert token is not None
     job = await run_db(video_job_get, video_id=video_id, user_id=token.user_id)
     if job is None:
@@ -65,21 +88,21 @@ async def _job(call: Call, video_id: str):  # type: ignore[no-untyped-def]
 
 
 @v1_endpoint("videos", methods=("GET",))
-async def video_detail(request: HttpRequest, call: Call, video_id: str) -> HttpResponseBase:
+async def video_detail(request: HttpRequest, call: GatewayCall, video_id: str) -> HttpResponseBase:
     job = await _job(call, video_id)
     if video_job_stalled(job):
         await run_db(video_job_revive, job)
-    return answer(video_object(job))
+    return await answer(call, video_object(job))
 
 
 @v1_endpoint("videos", methods=("GET",))
-async def video_content(request: HttpRequest, call: Call, video_id: str) -> HttpResponseBase:
+async def video_content(request: HttpRequest, call: GatewayCall, video_id: str) -> HttpResponseBase:
     variant = request.GET.get("variant", "video")
     if variant != "video":
         raise not_found(f"Vertex produces no {variant!r} for a video; ask for variant=video.", param="variant")
     job = await _job(call, video_id)
     if job.status != "completed":
-        raise ApiError(409, f"The video is {job.status.replace('_', ' ')}; download it once its status is "
+        raise GatewayError(409, f"The video is {job.status.replace('_', ' ')}; download it once its status is "
                        "completed.", code="video_not_ready")
     if job.content is None:
         raise not_found(f"Vertex wrote this video to {job.content_uri}; download it from Cloud Storage.")

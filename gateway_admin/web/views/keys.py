@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -16,8 +14,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
+from gateway_admin import routing_config
+from gateway_admin.aio import run_sync
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required, is_admin
+from gateway_admin.selectors.keys import key_health_row
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
 from gateway_admin.web.forms import (
@@ -73,7 +74,10 @@ def _apply_errors(errors: Mapping[str, list[str]], form: KeyForm, deployments: l
         name = strip_prefix(raw_field)
         name = FIELD_ALIASES.get(name, name)
         head, _, rest = name.partition(".")
-        if name in SCALAR_FIELDS or name == "credentials":
+        if name == "credentials":
+            for reason in reasons:
+                form.add_error(name, key_support.credential_sentence(reason))
+        elif name in SCALAR_FIELDS:
             for reason in reasons:
                 form.add_error(name, reason)
         elif head in ("deployments", "deployment_regions") and rest in by_alias:
@@ -101,12 +105,18 @@ def _rows_from_key(key: VertexKey) -> tuple[list[DeploymentRow], list[AllowedRow
 
 def _form_page(request: HttpRequest, *, form: KeyForm, key: VertexKey | None,
                deployments: list[DeploymentRow], allowed: list[AllowedRow], status: int = 200) -> HttpResponse:
+    # A refused form never sends a pasted or uploaded credential back into the page, whatever the
+    # error was; the note says so (and that the stored one, if any, is kept).
+    pasted = request.method == "POST" and bool((request.POST.get("credentials") or "").strip()
+                                               or request.FILES.get("credentials_file"))
     context = {
+        "credential_cleared": pasted and status >= 400,
         "form": form,
         "key": key,
         "deployments": deployments,
         "allowed": allowed,
         "row_errors": any(r.errors for r in deployments) or any(a.errors for a in allowed),
+        "health": key_health_row(key=key) if key is not None else None,
         **key_support.picker_context(),
     }
     title = f"Edit {key.name}" if key else "Add a key"
@@ -191,41 +201,49 @@ def key_preview_view(request: HttpRequest) -> HttpResponse:
     allowed = allowed_rows_from_post(request.POST)
     key_id = request.POST.get("key_id") or ""
     key = VertexKey.objects.select_related("listing").filter(pk=int(key_id)).first() if key_id.isdigit() else None
+    # Saving refuses a second row with the same alias; the preview shows the first row, as it would be
+    # once the second is fixed, and says which alias is doubled.
+    first: dict[str, DeploymentRow] = {}
+    for r in deployments:
+        if r.alias and r.target:
+            first.setdefault(r.alias, r)
+    doubled = sorted({r.alias for r in deployments if r.alias and first.get(r.alias) not in (None, r)})
     preview = key_support.merged_preview(
         key=key, project_id=request.POST.get("project_id", "").strip(), region=request.POST.get("region", "").strip(),
-        deployments={r.alias: r.target for r in deployments if r.alias and r.target},
-        deployment_regions={r.alias: r.region for r in deployments if r.alias and r.region},
+        deployments={a: r.target for a, r in first.items()},
+        deployment_regions={a: r.region for a, r in first.items() if r.region},
         allowed=[a.model_id for a in allowed],
     )
+    preview["errors"] = [*(f"Alias {a} is used by more than one deployment row; saving refuses the later "
+                           "rows (the preview shows the first)." for a in doubled), *preview["errors"]]
     html = render_to_string("keys/_preview.html", preview, request=request)
     return HttpResponse(html)
 
 
-# Test connection waits on Vertex for up to a minute, so these two views are async: under ASGI they
-# wait on the event loop instead of holding the one thread that runs Django's sync code.
-
-
-async def _admin_or_refusal(request: HttpRequest) -> JsonResponse | None:
-    user = await request.auser()
-    if not user.is_authenticated:
+def _admin_or_refusal(request: HttpRequest) -> JsonResponse | None:
+    if not request.user.is_authenticated:
         return JsonResponse({"error": "Sign in first."}, status=401)
-    if not await sync_to_async(is_admin)(user):
+    if not is_admin(request.user):
         raise PermissionDenied("Your role does not allow this page.")
     return None
 
 
+def _test(config: Any) -> JsonResponse:
+    # The check runs on the bridge's event loop, so its pooled upstream connections are reused.
+    return JsonResponse(run_sync(lambda: key_support.test_draft(config, base_url=routing_config.base_url())))
+
+
 @require_POST
-async def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
+def key_test_view(request: HttpRequest, pk: int) -> JsonResponse:
     """Test connection: mint a token and list models through the same code as live traffic."""
-    refusal = await _admin_or_refusal(request)
+    refusal = _admin_or_refusal(request)
     if refusal is not None:
         return refusal
-    key = await sync_to_async(_key_with_rows)(pk)
-    config, errors = await sync_to_async(key_support.saved_key_config)(key)
+    config, errors = key_support.saved_key_config(_key_with_rows(pk))
     if config is None:
         return JsonResponse({"ok": False, "token_ok": False, "error": errors["credentials"],
                              "error_type": "configuration_error"})
-    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
+    return _test(config)
 
 
 def _draft_config(request: HttpRequest) -> tuple[Any, dict[str, str]]:
@@ -238,13 +256,13 @@ def _draft_config(request: HttpRequest) -> tuple[Any, dict[str, str]]:
 
 
 @require_POST
-async def key_test_draft_view(request: HttpRequest) -> JsonResponse:
+def key_test_draft_view(request: HttpRequest) -> JsonResponse:
     """Test connection with the form's current values, before saving (the same check as key-test)."""
-    refusal = await _admin_or_refusal(request)
+    refusal = _admin_or_refusal(request)
     if refusal is not None:
         return refusal
-    config, errors = await sync_to_async(_draft_config)(request)
+    config, errors = _draft_config(request)
     if config is None:
         return JsonResponse({"ok": False, "token_ok": False, "fields": errors,
                              "error": " ".join(f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in errors.items())})
-    return JsonResponse(await key_support.test_draft(config, base_url=settings.VERTEX_BASE_URL or None))
+    return _test(config)
