@@ -1,6 +1,6 @@
 """Tokens-per-minute limits per API token, shared through Django's cache like the RPM limit
-(gateway_admin/usage/ratelimit.py): a sliding window of per-minute counters, since a call's cost in
-tokens is known only after it.
+(gateway_admin/usage/ratelimit.py), as a sliding-window estimate over the current and the previous
+minute: tokens are known only after a call, so they are added afterwards and checked before the next.
 
 `atpm_check` before a call reads the token's estimate over the sliding minute; `tpm_add` (called
 by `aspend_record`) adds the call's input + output tokens once they are known. A call is admitted
@@ -19,22 +19,18 @@ from django.core.cache import caches
 
 from gateway_admin.usage.ratelimit import CACHE_ALIAS, WINDOW
 
-# Long enough that the previous minute's counter is still there for the estimate.
-KEY_TTL = int(WINDOW * 2) + 10
+# A window's counter is read during the next window too (the sliding estimate), then dropped.
+KEY_TTL = int(2 * WINDOW) + 5
 
 
 def retry_after_seconds(*, limit: int, previous: int, current: int, elapsed: float) -> float:
-    """Seconds until the estimate `previous * (1 - t / 60) + current` falls under `limit`."""
-    if current + 1 <= limit and previous > 0:
-        # The previous minute's share decays linearly; wait until it has decayed enough.
-        wait = WINDOW * (1 - (limit - current - 1) / previous) - elapsed
-        if wait <= WINDOW - elapsed:
-            return max(wait, 0.0)
-    # Not within this minute: the next minute starts with `current` as its previous count.
-    wait = WINDOW - elapsed
-    if current > 0:
-        wait += max(0.0, WINDOW * (1 - (limit - 1) / current))
-    return wait
+    """Seconds until the estimate `previous * (1 - elapsed / WINDOW) + current` falls under `limit`."""
+    if current >= limit:
+        # Not within this window: in the next one `current` becomes the previous window's count.
+        return (WINDOW - elapsed) + max(0.0, WINDOW * (1 - limit / current))
+    if previous <= 0:
+        return 0.0
+    return max(0.0, WINDOW * (1 - (limit - current) / previous) - elapsed)
 
 
 def _key(token_id: int, window: int) -> str:

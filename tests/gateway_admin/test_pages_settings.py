@@ -37,9 +37,8 @@ def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, develo
 def test_a_second_live_token_with_the_same_name_is_refused_beside_the_name(developer_client, developer_user,
                                                                              admin_user, api_token_factory,
                                                                              served_models):
-    scoped = {"name": "ci", "model_scopes": "gemini-2.0-flash"}  # developers' tokens are scoped
-    developer_client.post(reverse("token-create"), scoped)
-    again = developer_client.post(reverse("token-create"), scoped)
+    developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"})
+    again = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"})
     assert again.status_code == 400
     html = again.content.decode()
     assert 'id="err_name"' in html and 'already has a live token named &quot;ci&quot;' in html
@@ -47,7 +46,7 @@ def test_a_second_live_token_with_the_same_name_is_refused_beside_the_name(devel
     # Another user's token may have the name; a revoked one frees it.
     api_token_factory(admin_user, name="ci")
     ApiToken.objects.filter(user=developer_user).update(revoked_at="2026-01-01T00:00:00Z")
-    assert developer_client.post(reverse("token-create"), scoped).status_code == 302
+    assert developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"}).status_code == 302
     assert ApiToken.objects.filter(name="ci").count() == 3
 
 
