@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import sync_and_async_middleware
 
 
-def _mark(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-    user = getattr(request, "user", None)
+def _mark(request: HttpRequest, response: HttpResponseBase, user: Any) -> HttpResponseBase:
     if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
@@ -23,11 +22,15 @@ def no_store(get_response: Any) -> Any:
     before this runs (WhiteNoise), so they keep their long cache lifetimes. /v1 sets its own."""
     if iscoroutinefunction(get_response):
         async def async_middleware(request: HttpRequest) -> HttpResponseBase:
-            return _mark(request, await get_response(request))
+            response = await get_response(request)
+            # request.user would load the user from the database inside the event loop.
+            auser = getattr(request, "auser", None)
+            return _mark(request, response, await auser() if auser is not None else None)
 
         return markcoroutinefunction(async_middleware)
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
-        return _mark(request, get_response(request))
+        response = get_response(request)
+        return _mark(request, response, getattr(request, "user", None))
 
     return middleware

@@ -295,7 +295,7 @@ COMPONENTS: dict[str, Any] = {
             "image": {"anyOf": [{"type": "string", "format": "binary", "minLength": 1},
                                 {"type": "array", "minItems": 1,
                                  "items": {"type": "string", "format": "binary", "minLength": 1}}]},
-            "mask": {"type": "string", "format": "binary", "minLength": 1},
+            "mask": {"type": "string", "format": "binary"},
             "n": {"type": "integer", "minimum": 1, "maximum": 4},
             "size": SIZE,
             "response_format": {"enum": ["b64_json", "url"]},
@@ -328,7 +328,7 @@ COMPONENTS: dict[str, Any] = {
             "seconds": {"anyOf": [{"type": "string", "pattern": "^[0-9]{1,2}$"},
                                   {"type": "integer", "minimum": 1, "maximum": 60}]},
             "size": SIZE,
-            "input_reference": {"type": "string", "format": "binary", "minLength": 1},
+            "input_reference": {"type": "string", "format": "binary"},
         },
     },
     "Video": {

@@ -41,6 +41,7 @@ def test_reloading_after_creating_a_token_creates_no_second_one_and_copy_copies_
     login("dave")
     page.goto("/settings/")
     page.get_by_label("Name").fill("reload-check")
+    page.get_by_label("Model scopes").fill("gemini-2.0-flash")  # a developer's token is scoped
     page.get_by_role("button", name="Create token").click()
     shown = page.locator("#new-token-value")
     expect(shown).to_be_visible()
@@ -56,6 +57,7 @@ def test_reloading_after_creating_a_token_creates_no_second_one_and_copy_copies_
     expect(page.locator("#tokens-table tr", has_text="reload-check")).to_have_count(1)
 
     page.get_by_label("Name").fill("reload-check")
+    page.get_by_label("Model scopes").fill("gemini-2.0-flash")  # a developer's token is scoped
     page.get_by_role("button", name="Create token").click()
     expect(page.locator("#err_name")).to_contain_text("already has a live token named")
     page.console_errors[:] = [e for e in page.console_errors if "400 (Bad Request)" not in e]
