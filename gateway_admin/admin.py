@@ -124,7 +124,8 @@ class VertexKeyForm(forms.ModelForm):
         return config
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:
@@ -147,8 +148,7 @@ class VertexKeyForm(forms.ModelForm):
 
 class DeploymentInline(admin.TabularInline):
     model = Deployment
-    fields = ["alias", "target", "region_override", "enabled"]
-    readonly_fields = fields
+    fields = readonly_fields = ("alias", "target", "region_override", "enabled")
     extra = 0
     can_delete = False
     verbose_name_plural = "Deployments (edit them in the dashboard or the API)"
@@ -159,8 +159,7 @@ class DeploymentInline(admin.TabularInline):
 
 class AllowedModelInline(admin.TabularInline):
     model = AllowedModel
-    fields = ["model_id"]
-    readonly_fields = fields
+    fields = readonly_fields = ("model_id",)
     extra = 0
     can_delete = False
 
@@ -293,7 +292,8 @@ class ApiTokenAddForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         from django.utils import timezone
 
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("rpm_limit") is not None and data["rpm_limit"] < 1:
             self.add_error("rpm_limit", "A positive number of requests per minute, or empty for no limit.")
         if data.get("expires_at") is not None and data["expires_at"] <= timezone.now():
@@ -320,10 +320,11 @@ class ApiTokenAdmin(AdminRoleMixin, admin.ModelAdmin):
         "revoked_at",
     ]
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False,
+                 **kwargs: Any) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = ApiTokenAddForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else []

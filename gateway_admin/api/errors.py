@@ -28,7 +28,9 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="One-line summary of what went wrong.")
     code = serializers.CharField(help_text='Machine-readable code, e.g. "invalid", "not_authenticated", "not_found".')
-    errors = serializers.DictField(
+    # DRF's serializer metaclass moves declared fields off the class, so this field does not shadow
+    # Serializer.errors; the stubs cannot see that (typeddjango/djangorestframework-stubs#78).
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Reasons per field path; empty when no particular field is at fault.",
     )

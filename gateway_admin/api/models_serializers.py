@@ -11,7 +11,9 @@ from gateway_admin.api.serializers.keys import _ConfigField, _StrictSerializer
 class ModelEntrySerializer(serializers.Serializer):
     id = serializers.CharField(help_text="What a caller passes as `model` (alias, model id or endpoint id).")
     display_name = serializers.CharField()
-    source = serializers.ChoiceField(choices=["custom", "deployment", "allowed"])
+    # DRF's serializer metaclass moves declared fields off the class, so this field does not shadow
+    # Field.source; the stubs cannot see that (typeddjango/djangorestframework-stubs#78).
+    source = serializers.ChoiceField(choices=["custom", "deployment", "allowed"])  # type: ignore[assignment]
     target = serializers.CharField(help_text="What the router calls: a model id or a tuned endpoint id.")
     endpoint_id = serializers.CharField(allow_blank=True, help_text="Tuned endpoint id, or empty.")
     description = serializers.CharField(allow_blank=True)

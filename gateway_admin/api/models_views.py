@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -32,7 +33,7 @@ class FastJSONRenderer(JSONRenderer):
     """orjson: listings of thousands of entries serialise several times faster than with json."""
 
     def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict[str, Any] | None = None) -> bytes:
+               renderer_context: Mapping[str, Any] | None = None) -> bytes:
         return b"" if data is None else orjson.dumps(data, default=str)
 
 

@@ -58,6 +58,16 @@ class Budget(models.Model):
     def scope(self) -> str:
         return "token" if self.token_id else "user" if self.user_id else "team"
 
+    @property
+    def scope_name(self) -> str:
+        """"token NAME (PREFIX…)", "user USERNAME" or "team NAME" (select_related the scope to list many)."""
+        if self.token is not None:
+            return f"token {self.token.name} ({self.token.prefix}…)"
+        if self.user is not None:
+            return f"user {self.user.get_username()}"
+        assert self.team is not None  # budget_one_scope: exactly one of token, user and team
+        return f"team {self.team.name}"
+
 
 class BudgetCounter(models.Model):
     """Spend of one budget in one period, in nano-dollars (exact integer sums on every database).

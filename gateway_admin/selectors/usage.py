@@ -347,14 +347,6 @@ class BudgetStatus:
     resets_at: datetime | None
 
 
-def _scope_name(b: Budget) -> str:
-    if b.token_id:
-        return f"token {b.token.name} ({b.token.prefix}…)"
-    if b.user_id:
-        return f"user {b.user.get_username()}"
-    return f"team {b.team.name}"
-
-
 def budget_statuses(budgets: list[Budget] | None = None, *, now: datetime | None = None) -> list[BudgetStatus]:
     """Spend against every budget (or `budgets`) in its current period: 1 query + 1 counter read."""
     now = now or datetime.now(UTC)
@@ -372,7 +364,7 @@ def budget_statuses(budgets: list[Budget] | None = None, *, now: datetime | None
         percent = 100.0 * nanos / amount if amount else 100.0
         state = ("exceeded" if nanos >= amount else "warning"
                  if b.soft_limit_percent and percent >= b.soft_limit_percent else "ok")
-        out.append(BudgetStatus(budget=b, scope_name=_scope_name(b), used_usd=from_nanos(nanos),
+        out.append(BudgetStatus(budget=b, scope_name=b.scope_name, used_usd=from_nanos(nanos),
                                 remaining_usd=max(b.amount_usd - from_nanos(nanos), Decimal(0)),
                                 percent=round(percent, 1), state=state, period_start=start, resets_at=resets))
     return out

@@ -77,8 +77,9 @@ def _state(b: Budget) -> dict[str, Any]:
 
 @transaction.atomic
 def budget_create(*, actor: Any, token: Any = None, user: Any = None, team: Any = None, amount_usd: Any,
-                  period: str = "month", soft_limit_percent: int | None = None) -> Budget:
-    """A budget on exactly one of `token`, `user` or `team` (ids)."""
+                  period: str = "month", soft_limit_percent: Any = None) -> Budget:
+    """A budget on exactly one of `token`, `user` or `team` (ids). Every value is validated (a form's
+    unparsed text too): `soft_limit_percent` must be a whole percentage from 1 to 100, or None."""
     clean = _validate({"token": token, "user": user, "team": team, "amount_usd": amount_usd, "period": period,
                        "soft_limit_percent": soft_limit_percent})
     budget = Budget.objects.create(**clean)

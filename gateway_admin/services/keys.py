@@ -57,7 +57,7 @@ def _check_name(name: Any, *, key: VertexKey | None, errors: dict[str, list[str]
         errors["name"] = [
             "Use 1-100 letters, digits, spaces, dots, dashes or underscores, starting with a letter or digit."
         ]
-    elif VertexKey.objects.filter(name=name).exclude(pk=getattr(key, "pk", None)).exists():
+    elif VertexKey.objects.filter(name=name).exclude(pk__in=[key.pk] if key else []).exists():
         errors["name"] = [f'A key named "{name}" already exists.']
 
 

@@ -66,6 +66,7 @@ def _clean(data: dict[str, Any], *, instance: PriceOverride | None) -> dict[str,
                                "per_second or regional_premium_percent)."]
         model_id = out.get("model_id", getattr(instance, "model_id", None))
         when = out.get("effective_from", getattr(instance, "effective_from", None))
+        assert isinstance(when, datetime)  # checked above for a new override; a stored one has it
         clash = PriceOverride.objects.filter(model_id=model_id, effective_from=when)
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)

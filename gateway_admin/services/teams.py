@@ -23,7 +23,7 @@ def _clean(*, name: str | None, members: Iterable[Any] | None, team: Team | None
             errors["name"] = ["Give the team a name."]
         elif len(name) > 100:
             errors["name"] = ["At most 100 characters."]
-        elif Team.objects.filter(name__iexact=name).exclude(pk=team.pk if team else None).exists():
+        elif Team.objects.filter(name__iexact=name).exclude(pk__in=[team.pk] if team else []).exists():
             errors["name"] = [f"A team named {name!r} already exists."]
         out["name"] = name
     if members is not None:

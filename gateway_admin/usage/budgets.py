@@ -91,14 +91,9 @@ def load_snapshot() -> Snapshot:
     by: dict[str, dict[int, list[BudgetRule]]] = {"token": {}, "user": {}, "team": {}}
     for b in Budget.objects.select_related("token", "user", "team"):
         scope = b.scope
-        if scope == "token":
-            scope_id, name = b.token_id, f"token {b.token.name} ({b.token.prefix}…)"
-        elif scope == "user":
-            scope_id, name = b.user_id, f"user {b.user.get_username()}"
-        else:
-            scope_id, name = b.team_id, f"team {b.team.name}"
+        scope_id = b.token_id if scope == "token" else b.user_id if scope == "user" else b.team_id
         assert scope_id is not None
-        rule = BudgetRule(id=b.pk, scope=scope, scope_id=scope_id, name=name, amount_usd=b.amount_usd,
+        rule = BudgetRule(id=b.pk, scope=scope, scope_id=scope_id, name=b.scope_name, amount_usd=b.amount_usd,
                           amount_nanos=to_nanos(b.amount_usd), period=b.period,
                           soft_limit_percent=b.soft_limit_percent)
         by[scope].setdefault(scope_id, []).append(rule)

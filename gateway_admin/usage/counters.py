@@ -216,6 +216,7 @@ def seed_counters(keys: Sequence[CounterKey]) -> dict[CounterKey, tuple[int, int
         elif b.user_id:
             rows = rows.filter(user_id=b.user_id)
         else:
+            assert b.team_id is not None  # budget_one_scope: a budget on neither a token nor a user is on a team
             rows = rows.filter(user_id__in=Team.members.through.objects.filter(team_id=b.team_id).values("user_id"))
         total = int(rows.aggregate(n=Sum("cost_nanos"))["n"] or 0)
         ttl = None if resets is None else max(int((resets - now).total_seconds()), 0) + 86_400

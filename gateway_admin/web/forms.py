@@ -52,7 +52,8 @@ class KeyForm(forms.Form):
             raise forms.ValidationError("This file is not a JSON text file.") from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         raw = data.get("credentials") or data.get("credentials_file") or ""
         if len(raw.encode()) > MAX_CREDENTIAL_BYTES:
             self.add_error("credentials", "This is too large to be a service-account key.")
@@ -149,4 +150,6 @@ class UserPasswordForm(forms.Form):
 
 
 class UserRoleForm(forms.Form):
-    role = forms.ChoiceField(choices=(*ROLE_CHOICES, ("", "No access")), required=False)
+    CHOICES = (*ROLE_CHOICES, ("", "No access"))
+
+    role = forms.ChoiceField(choices=CHOICES, required=False)

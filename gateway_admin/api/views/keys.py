@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -128,7 +128,8 @@ class KeyViewSet(
     @extend_schema(
         summary="Import keys (all or nothing; an existing name is updated)",
         tags=["keys"],
-        request=KeyImportItemSerializer(many=True, min_length=1),
+        # What many=True, min_length=1 builds; spelled out as the DRF stubs know no min_length on a serializer.
+        request=serializers.ListSerializer(child=KeyImportItemSerializer(), min_length=1),
         responses={200: KeySerializer(many=True)},
         description='Errors name the item and field, e.g. "[2].vertex_key_config.region".',
     )

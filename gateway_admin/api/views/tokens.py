@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -47,9 +48,13 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         tokens = ApiToken.objects.select_related("user").order_by("-created_at")
-        if getattr(self, "swagger_fake_view", False) or is_admin(self.request.user):
+        if getattr(self, "swagger_fake_view", False):
             return tokens
-        return tokens.filter(user=self.request.user)
+        user = self.request.user
+        if is_admin(user):
+            return tokens
+        assert not isinstance(user, AnonymousUser)  # IsDeveloperRole lets signed-in users only
+        return tokens.filter(user=user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = TokenCreateSerializer(data=request.data)

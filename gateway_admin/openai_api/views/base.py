@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
@@ -25,13 +25,15 @@ from ..auth import authenticate
 from ..errors import error_response
 from ..http import json_response
 
-View = Callable[..., Awaitable[HttpResponseBase]]
+# An async view: a coroutine function, which is what Django's path() takes (and its stubs expect).
+View = Callable[..., Coroutine[Any, Any, HttpResponseBase]]
 
 
 def v1_endpoint(operation: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
     def decorate(fn: View) -> View:
         @functools.wraps(fn)
         async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            response: HttpResponseBase
             if request.method not in methods:
                 response = error_response(GatewayError(405, f"Use {' or '.join(methods)} for {request.path}.",
                                                        code="method_not_allowed"))

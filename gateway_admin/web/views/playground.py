@@ -15,12 +15,12 @@ from typing import Any
 
 import orjson
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_GET, require_POST
 
 from gateway_admin.aio import iterate_sync
 from gateway_admin.models import VertexKey
-from gateway_admin.permissions import developer_required
+from gateway_admin.permissions import AuthenticatedHttpRequest, developer_required
 from gateway_admin.selectors.models import models_page
 from gateway_admin.selectors.request_log import request_log_latest_stopped
 from gateway_admin.web.playground import playground_send
@@ -35,7 +35,7 @@ ROLES = {"user", "assistant"}
 
 
 @developer_required
-def playground_view(request: HttpRequest) -> HttpResponse:
+def playground_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _, across = models_page()
     keys = list(VertexKey.objects.filter(enabled=True).order_by("name").values("id", "name", "region"))
     # Deployments first (what admins configured on purpose), then allowed, then custom endpoints.
@@ -137,7 +137,7 @@ def _sync_events(make: Callable[[], AsyncIterator[dict[str, Any]]]) -> Iterator[
 
 @developer_required
 @require_POST
-def playground_send_view(request: HttpRequest) -> HttpResponse:
+def playground_send_view(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError:
@@ -159,7 +159,7 @@ def playground_send_view(request: HttpRequest) -> HttpResponse:
 
 @developer_required
 @require_GET
-def playground_stopped_view(request: HttpRequest) -> JsonResponse:
+def playground_stopped_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     """What the request log recorded of the caller's last stopped call to a model (route, attempts,
     timings): the event stream ends at Stop, before its "done" event would have said it."""
     # Only a call stopped within the time the page measured (plus slack for the log's writer), so an

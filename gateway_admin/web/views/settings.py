@@ -7,13 +7,19 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gateway_admin.models import ApiToken
-from gateway_admin.permissions import ROLES, admin_required, developer_required, is_admin
+from gateway_admin.permissions import (
+    ROLES,
+    AuthenticatedHttpRequest,
+    admin_required,
+    developer_required,
+    is_admin,
+)
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.tokens import api_token_create, api_token_revoke
 from gateway_admin.services.users import user_create, user_delete, user_update
@@ -37,7 +43,7 @@ def _users() -> list[dict[str, Any]]:
     return out
 
 
-def _page(request: HttpRequest, *, token_form: ApiTokenForm | None = None,
+def _page(request: AuthenticatedHttpRequest, *, token_form: ApiTokenForm | None = None,
           user_form: UserCreateForm | None = None, new_token: dict[str, str] | None = None,
           status: int = 200) -> HttpResponse:
     admin = is_admin(request.user)
@@ -49,7 +55,7 @@ def _page(request: HttpRequest, *, token_form: ApiTokenForm | None = None,
         "token_form": token_form or ApiTokenForm(),
         "user_form": user_form or UserCreateForm(initial={"role": "developer"}),
         "users": _users() if admin else [],
-        "role_choices": UserRoleForm.base_fields["role"].choices,
+        "role_choices": UserRoleForm.CHOICES,
         "new_token": new_token,
         "now": timezone.now(),
     }, nav="settings", title="Settings", status=status)
@@ -61,7 +67,7 @@ NEW_TOKEN_SESSION_KEY = "new_api_token"
 
 
 @developer_required
-def settings_view(request: HttpRequest) -> HttpResponse:
+def settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
     response = _page(request, new_token=new_token)
     if new_token:
@@ -78,7 +84,7 @@ def _copy_errors(form: Any, errors: dict[str, list[str]]) -> None:
 
 @developer_required
 @require_POST
-def token_create_view(request: HttpRequest) -> HttpResponse:
+def token_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _page(request, token_form=form, status=400)
@@ -96,7 +102,7 @@ def token_create_view(request: HttpRequest) -> HttpResponse:
 
 @developer_required
 @require_POST
-def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     tokens = ApiToken.objects.all() if is_admin(request.user) else ApiToken.objects.filter(user=request.user)
     token = get_object_or_404(tokens, pk=pk)
     api_token_revoke(actor=request.user, token=token)  # also forgets the token in /v1's cache
@@ -106,7 +112,7 @@ def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def user_create_view(request: HttpRequest) -> HttpResponse:
+def user_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST)
     if not form.is_valid():
         return _page(request, user_form=form, status=400)
@@ -122,7 +128,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def user_role_view(request: HttpRequest, pk: int) -> HttpResponse:
+def user_role_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     form = UserRoleForm(request.POST)
     if not form.is_valid():
@@ -140,7 +146,7 @@ def user_role_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("settings")
 
 
-def _report(request: HttpRequest, user: Any, exc: ServiceValidationError) -> HttpResponse:
+def _report(request: AuthenticatedHttpRequest, user: Any, exc: ServiceValidationError) -> HttpResponse:
     for reasons in exc.errors.values():
         for reason in reasons:
             messages.error(request, f"{user.get_username()}: {reason}")
@@ -149,7 +155,7 @@ def _report(request: HttpRequest, user: Any, exc: ServiceValidationError) -> Htt
 
 @admin_required
 @require_POST
-def user_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+def user_active_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Deactivate (POST active=0) or reactivate (active=1) a user; a deactivated user's sessions
     and tokens stop working."""
     user = get_object_or_404(User, pk=pk)
@@ -164,7 +170,7 @@ def user_active_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def user_password_view(request: HttpRequest, pk: int) -> HttpResponse:
+def user_password_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     form = UserPasswordForm(request.POST)
     if not form.is_valid():
@@ -180,7 +186,7 @@ def user_password_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def user_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def user_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     user = get_object_or_404(User, pk=pk)
     name = user.get_username()
     try:

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from gateway_admin.models import ApiToken, Budget, PriceOverride, Team, VertexKey
-from gateway_admin.permissions import admin_required, developer_required, is_admin
+from gateway_admin.permissions import AuthenticatedHttpRequest, admin_required, developer_required, is_admin
 from gateway_admin.selectors.usage import (
     budget_statuses,
     default_filters,
@@ -37,10 +37,14 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-def _filters(request: HttpRequest) -> tuple[Any, dict[str, Any]]:
+def _filters(request: AuthenticatedHttpRequest) -> tuple[Any, dict[str, Any]]:
     g = request.GET
-    window = g.get("window") if g.get("window") in WINDOWS else "30d"
-    by = g.get("by") if g.get("by") in dict(DIMENSIONS) else "model"
+    window = g.get("window", "")
+    if window not in WINDOWS:
+        window = "30d"
+    by = g.get("by", "")
+    if by not in dict(DIMENSIONS):
+        by = "model"
     metric = "tokens" if g.get("metric") == "tokens" else "cost"
     user_id = _int(g.get("user")) if is_admin(request.user) else request.user.pk
     f = default_filters(days=WINDOWS[window], token_id=_int(g.get("token")), user_id=user_id,
@@ -62,7 +66,7 @@ def _csv(f: Any, by: str) -> HttpResponse:
 
 
 @developer_required
-def usage_view(request: HttpRequest) -> HttpResponse:
+def usage_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     f, opts = _filters(request)
     if request.GET.get("format") == "csv":
         return _csv(f, opts["by"])
@@ -87,7 +91,7 @@ def _choices() -> dict[str, Any]:
     }
 
 
-def _budgets_page(request: HttpRequest, *, errors: dict[str, list[str]] | None = None,
+def _budgets_page(request: AuthenticatedHttpRequest, *, errors: dict[str, list[str]] | None = None,
                   form: dict[str, str] | None = None, team_errors: dict[str, list[str]] | None = None,
                   team_form: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
     return render_page(request, "usage/budgets.html", {
@@ -98,13 +102,13 @@ def _budgets_page(request: HttpRequest, *, errors: dict[str, list[str]] | None =
 
 
 @admin_required
-def budgets_view(request: HttpRequest) -> HttpResponse:
+def budgets_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _budgets_page(request)
 
 
 @admin_required
 @require_POST
-def budget_create_view(request: HttpRequest) -> HttpResponse:
+def budget_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     p = request.POST
     scope = p.get("scope", "")
     target = _int(p.get(f"{scope}_id")) if scope in ("token", "user", "team") else None
@@ -121,13 +125,13 @@ def budget_create_view(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def budget_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def budget_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     budget_delete(actor=request.user, budget=get_object_or_404(Budget, pk=pk))
     messages.success(request, "Budget deleted.")
     return redirect("budgets")
 
 
-def _prices_page(request: HttpRequest, *, errors: dict[str, list[str]] | None = None,
+def _prices_page(request: AuthenticatedHttpRequest, *, errors: dict[str, list[str]] | None = None,
                  form: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
     return render_page(request, "usage/prices.html", {
         "rows": price_rows(), "overrides": list(PriceOverride.objects.order_by("model_id", "-effective_from")),
@@ -137,13 +141,13 @@ def _prices_page(request: HttpRequest, *, errors: dict[str, list[str]] | None = 
 
 
 @developer_required
-def prices_view(request: HttpRequest) -> HttpResponse:
+def prices_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _prices_page(request)
 
 
 @admin_required
 @require_POST
-def price_override_create_view(request: HttpRequest) -> HttpResponse:
+def price_override_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     p = request.POST
     data: dict[str, Any] = {"model_id": p.get("model_id", ""), "note": p.get("note", "")}
     when = p.get("effective_from", "").strip()
@@ -165,7 +169,7 @@ def price_override_create_view(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def price_override_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def price_override_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     price_override_delete(actor=request.user, override=get_object_or_404(PriceOverride, pk=pk))
     messages.success(request, "Override deleted; the shipped price applies again.")
     return redirect("prices")
@@ -174,7 +178,7 @@ def price_override_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
-def team_create_view(request: HttpRequest) -> HttpResponse:
+def team_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     members = [int(v) for v in request.POST.getlist("members") if v.isdigit() and len(v) < 19]
     try:
         team = team_create(actor=request.user, name=request.POST.get("name", ""), members=members)
@@ -187,7 +191,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
 
 @admin_required
 @require_POST
-def team_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+def team_delete_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     team_delete(actor=request.user, team=get_object_or_404(Team, pk=pk))
     messages.success(request, "Team deleted, with its budgets.")
     return redirect("budgets")

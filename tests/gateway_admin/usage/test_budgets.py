@@ -208,3 +208,20 @@ def test_a_redis_counter_lost_with_its_redis_is_seeded_again_from_the_durable_ro
         budget_check(token_id=token.pk, user_id=None)
     assert refused.value.used_usd == Decimal("0.06")
     assert int(redis_counters.get(names[0])) == 60_000_000
+
+
+def test_a_budget_is_named_by_its_scope_alike_in_refusals_and_on_the_budgets_page(admin_user, token):
+    from gateway_admin.selectors.usage import budget_statuses
+    from gateway_admin.usage.budgets import load_snapshot
+
+    team = team_create(actor=admin_user, name="search", members=[admin_user.pk])
+    on_token = budget_create(actor=admin_user, token=token.pk, amount_usd="1", period="day")
+    on_user = budget_create(actor=admin_user, user=admin_user.pk, amount_usd="1", period="day")
+    on_team = budget_create(actor=admin_user, team=team.pk, amount_usd="1", period="day")
+    expected = {on_token.pk: f"token ci-script ({token.prefix}…)",
+                on_user.pk: f"user {admin_user.get_username()}",
+                on_team.pk: "team search"}
+    assert {s.budget.pk: s.scope_name for s in budget_statuses()} == expected
+    snapshot = load_snapshot()
+    rules = [*snapshot.by_token[token.pk], *snapshot.by_user[admin_user.pk], *snapshot.by_team[team.pk]]
+    assert {r.id: r.name for r in rules} == expected
