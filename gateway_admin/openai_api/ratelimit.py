@@ -6,6 +6,16 @@ the limit, which smooths the burst a fixed window allows at the minute boundary.
 gives its count back, so hammering does not lock a client out for longer than its real rate, and
 the answer says how long to wait (Retry-After). With the local-memory cache of the embedded mode
 the limit holds per process only; production uses Redis (REDIS_URL), shared by all processes.
+
+Far from the limit, `ahit` does not pay a cache round trip (and a thread hop) per call: a process
+that has just read the shared estimate (within SYNC_SECONDS) and sees it below half the limit
+counts calls locally and adds them to the shared counter in one `incr(n)` when it has
+BATCH_SHARE of the limit pending or SYNC_SECONDS have passed. Near the limit (estimate plus local
+calls at half of it or more), and for any limit below 1/BATCH_SHARE = 20 per minute, every call
+is counted in the cache and decided exactly, as before. The shared count so lags by at most one
+batch per process for a fraction of a second while it is below half the limit, and the decision
+near the limit is exact. Measured with bench/upstream_bench.py on Redis: this round trip was 25%
+of a worker's profile samples (plus 5% thread-pool hops) at 50 connections.
 """
 
 from __future__ import annotations
@@ -27,15 +37,15 @@ def _key(token_id: int, window: int) -> str:
     return f"v1:rpm:{token_id}:{window}"
 
 
-def _incr(cache, key: str) -> int:  # type: ignore[no-untyped-def]
+def _incr(cache, key: str, delta: int = 1) -> int:  # type: ignore[no-untyped-def]
     try:
-        return int(cache.incr(key))
+        return int(cache.incr(key, delta))
     except ValueError:
         # First call of this minute; `add` is atomic, so of two racing processes one creates the
         # counter and the other increments it.
-        if cache.add(key, 1, timeout=KEY_TTL):
-            return 1
-        return int(cache.incr(key))
+        if cache.add(key, delta, timeout=KEY_TTL):
+            return delta
+        return int(cache.incr(key, delta))
 
 
 def retry_after_seconds(*, limit: int, previous: int, current: int, elapsed: float) -> float:
@@ -52,25 +62,106 @@ def retry_after_seconds(*, limit: int, previous: int, current: int, elapsed: flo
     return wait
 
 
-def hit(token_id: int, limit: int, *, clock: Callable[[], float] = time.time) -> float | None:
-    """Count one call; None when it is allowed, else the seconds to wait (the call is not counted)."""
+def hit(token_id: int, limit: int, *, clock: Callable[[], float] = time.time, earlier: int = 0) -> float | None:
+    """Count one call; None when it is allowed, else the seconds to wait (the call is not counted).
+    `earlier`: calls already allowed locally in this minute and not yet counted (see `ahit`)."""
+    return _hit(token_id, limit, clock(), earlier)[0]
+
+
+def _hit(token_id: int, limit: int, now: float, earlier: int) -> tuple[float | None, float]:
+    """`hit`, also returning the estimate it decided on (the calls of the sliding minute)."""
     cache = caches[CACHE_ALIAS]
-    now = clock()
     window = math.floor(now / WINDOW)
     elapsed = now - window * WINDOW
     key = _key(token_id, window)
-    current = _incr(cache, key)
+    current = _incr(cache, key, earlier + 1)
     previous = int(cache.get(_key(token_id, window - 1)) or 0)
     estimate = previous * (1 - elapsed / WINDOW) + current
     if estimate <= limit:
-        return None
+        return None, estimate
     try:
         cache.decr(key)
     except ValueError:
         pass
-    return retry_after_seconds(limit=limit, previous=previous, current=current - 1, elapsed=elapsed)
+    return retry_after_seconds(limit=limit, previous=previous, current=current - 1, elapsed=elapsed), estimate - 1
+
+
+def _flush(token_id: int, window: int, count: int) -> None:
+    """Add calls allowed locally to the shared counter of their minute."""
+    _incr(caches[CACHE_ALIAS], _key(token_id, window), count)
+
+
+# -- the local batch in front of the shared counter (see the module docstring) ----------------------
+
+SYNC_SECONDS = 0.25
+BATCH_SHARE = 0.05
+LOCAL_SHARE = 0.5
+
+
+class _Local:
+    """One token's calls in this process: the shared estimate last read, and calls not yet added."""
+
+    __slots__ = ("estimate", "flushing", "pending", "synced", "window")
+
+    def __init__(self) -> None:
+        self.window = -1
+        self.estimate = 0.0
+        self.synced = 0.0
+        self.pending = 0
+        self.flushing: asyncio.TimerHandle | None = None
+
+
+_local: dict[int, _Local] = {}
+
+
+def reset_local() -> None:
+    """Forget the local batches (tests; calls pending in them are dropped, not counted)."""
+    for state in _local.values():
+        if state.flushing is not None:
+            state.flushing.cancel()
+    _local.clear()
 
 
 async def ahit(token_id: int, limit: int) -> float | None:
-    """`hit` off the event loop (the cache client is blocking)."""
-    return await asyncio.to_thread(hit, token_id, limit)
+    """`hit` for the event loop: counted locally while far from the limit, else in the cache (off
+    the loop: the cache client is blocking)."""
+    now = time.time()
+    window = math.floor(now / WINDOW)
+    state = _local.get(token_id)
+    if state is None:
+        state = _local[token_id] = _Local()
+    batch = int(limit * BATCH_SHARE)
+    if (state.window == window and now - state.synced < SYNC_SECONDS and state.pending + 1 < batch
+            and state.estimate + state.pending + 1 < limit * LOCAL_SHARE):
+        state.pending += 1
+        if state.flushing is None:
+            state.flushing = asyncio.get_running_loop().call_later(SYNC_SECONDS, _schedule_flush, token_id)
+        return None
+    # Exact: this call and the local ones of the same minute go to the shared counter together.
+    earlier = state.pending if state.window == window else 0
+    stale = state.pending if state.window != window else 0
+    stale_window = state.window
+    state.pending = 0
+    if stale:
+        await asyncio.to_thread(_flush, token_id, stale_window, stale)
+    wait, estimate = await asyncio.to_thread(_hit, token_id, limit, now, earlier)
+    state.window, state.estimate, state.synced = window, estimate, time.time()
+    return wait
+
+
+def _schedule_flush(token_id: int) -> None:
+    state = _local.get(token_id)
+    if state is None:
+        return
+    state.flushing = None
+    if state.pending:
+        count, window = state.pending, state.window
+        state.pending = 0
+        # Marks the estimate stale, so the next call reads the shared count again.
+        state.synced = 0.0
+        task = asyncio.ensure_future(asyncio.to_thread(_flush, token_id, window, count))
+        _flushes.add(task)
+        task.add_done_callback(_flushes.discard)
+
+
+_flushes: set[asyncio.Future[None]] = set()

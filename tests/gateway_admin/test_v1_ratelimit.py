@@ -114,3 +114,72 @@ def test_the_limit_holds_across_processes_sharing_redis(settings):
     # changes that by a call or two at most: the previous minute's 20 decay over the next 60 s).
     allowed = sum(hit(token_id, limit) is None for _ in range(20))
     assert 10 <= allowed <= 12
+
+
+async def _not_near_a_minute_boundary() -> None:
+    import asyncio
+    import time
+
+    while time.time() % 60 > 54:  # the test's calls must fall in one minute
+        await asyncio.sleep(0.5)
+
+
+async def test_far_from_the_limit_calls_are_counted_locally_then_added_in_one_batch():
+    import asyncio
+    import math
+    import time
+
+    from gateway_admin.openai_api import ratelimit
+
+    ratelimit.reset_local()
+    await _not_near_a_minute_boundary()
+    token_id, limit = 7001, 1000  # a batch is 50 calls; local counting stops at 500
+    cache = caches["default"]
+    calls: list[tuple] = []
+    real_hit = ratelimit._hit
+
+    def counting_hit(*args):
+        calls.append(args)
+        return real_hit(*args)
+
+    ratelimit._hit = counting_hit  # type: ignore[assignment]
+    try:
+        assert [await ratelimit.ahit(token_id, limit) for _ in range(40)] == [None] * 40
+        # The first call read the shared count; the next 39 did not touch the cache...
+        assert len(calls) == 1
+        window = math.floor(time.time() / 60)
+        assert cache.get(f"v1:rpm:{token_id}:{window}") == 1
+        # ...and are added to it within SYNC_SECONDS, with no further call needed.
+        await asyncio.sleep(ratelimit.SYNC_SECONDS + 0.2)
+        assert cache.get(f"v1:rpm:{token_id}:{window}") == 40
+    finally:
+        ratelimit._hit = real_hit  # type: ignore[assignment]
+        ratelimit.reset_local()
+
+
+async def test_near_the_limit_every_call_is_decided_by_the_shared_counter():
+    from gateway_admin.openai_api import ratelimit
+
+    ratelimit.reset_local()
+    await _not_near_a_minute_boundary()
+    token_id, limit = 7002, 100
+    # Another process already used 45 of this token's 100 calls this minute.
+    import math
+    import time
+
+    caches["default"].set(f"v1:rpm:{token_id}:{math.floor(time.time() / 60)}", 45, timeout=130)
+    results = [await ratelimit.ahit(token_id, limit) for _ in range(70)]
+    # Exactly the remaining 55 are allowed, whatever was counted locally on the way.
+    assert sum(r is None for r in results) == 55
+    assert all(r is not None and r > 0 for r in results[55:])
+    ratelimit.reset_local()
+
+
+async def test_small_limits_are_never_counted_locally():
+    from gateway_admin.openai_api import ratelimit
+
+    ratelimit.reset_local()
+    await _not_near_a_minute_boundary()
+    results = [await ratelimit.ahit(7003, 19) for _ in range(25)]
+    assert sum(r is None for r in results) == 19
+    ratelimit.reset_local()
