@@ -192,7 +192,10 @@ async def _shutdown() -> None:
     from gateway_admin.services.request_log import request_log_close
     from routing import transport
 
+    from .ratelimit import flush_local
+
     try:
+        await asyncio.to_thread(flush_local)
         await asyncio.to_thread(request_log_close, 10.0)
         await transport.aclose()
     except Exception:

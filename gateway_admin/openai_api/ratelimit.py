@@ -8,9 +8,9 @@ the answer says how long to wait (Retry-After). With the local-memory cache of t
 the limit holds per process only; production uses Redis (REDIS_URL), shared by all processes.
 
 Far from the limit, `ahit` does not pay a cache round trip (and a thread hop) per call: a process
-that has just read the shared estimate (within SYNC_SECONDS) and sees it below half the limit
-counts calls locally and adds them to the shared counter in one `incr(n)` when it has
-BATCH_SHARE of the limit pending or SYNC_SECONDS have passed. Near the limit (estimate plus local
+that has read the shared estimate recently (2 x SYNC_SECONDS) and sees it below half the limit
+counts calls locally; every SYNC_SECONDS it adds them to the shared counter in one `incr(n)` and
+reads the estimate again, and a batch of BATCH_SHARE of the limit is counted at once. Near the limit (estimate plus local
 calls at half of it or more), and for any limit below 1/BATCH_SHARE = 20 per minute, every call
 is counted in the cache and decided exactly, as before. The shared count so lags by at most one
 batch per process for a fraction of a second while it is below half the limit, and the decision
@@ -21,6 +21,7 @@ of a worker's profile samples (plus 5% thread-pool hops) at 50 connections.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -31,6 +32,8 @@ WINDOW = 60.0
 # Long enough that the previous minute's counter is still there for the estimate.
 KEY_TTL = int(WINDOW * 2) + 10
 CACHE_ALIAS = "default"
+
+logger = logging.getLogger(__name__)
 
 
 def _key(token_id: int, window: int) -> str:
@@ -86,9 +89,12 @@ def _hit(token_id: int, limit: int, now: float, earlier: int) -> tuple[float | N
     return retry_after_seconds(limit=limit, previous=previous, current=current - 1, elapsed=elapsed), estimate - 1
 
 
-def _flush(token_id: int, window: int, count: int) -> None:
-    """Add calls allowed locally to the shared counter of their minute."""
-    _incr(caches[CACHE_ALIAS], _key(token_id, window), count)
+def _flush(token_id: int, window: int, count: int, now: float) -> float:
+    """Add calls allowed locally to the shared counter of their minute; returns the estimate."""
+    cache = caches[CACHE_ALIAS]
+    current = _incr(cache, _key(token_id, window), count)
+    previous = int(cache.get(_key(token_id, window - 1)) or 0)
+    return previous * (1 - (now - window * WINDOW) / WINDOW) + current
 
 
 # -- the local batch in front of the shared counter (see the module docstring) ----------------------
@@ -101,17 +107,33 @@ LOCAL_SHARE = 0.5
 class _Local:
     """One token's calls in this process: the shared estimate last read, and calls not yet added."""
 
-    __slots__ = ("estimate", "flushing", "pending", "synced", "window")
+    __slots__ = ("estimate", "flushing", "pending", "synced", "syncing", "window")
 
     def __init__(self) -> None:
         self.window = -1
         self.estimate = 0.0
-        self.synced = 0.0
+        self.synced = 0.0  # when `estimate` was read (time.time())
+        self.syncing = 0  # reads of the shared counter in flight
         self.pending = 0
         self.flushing: asyncio.TimerHandle | None = None
 
 
 _local: dict[int, _Local] = {}
+_flushes: set[asyncio.Future[None]] = set()
+
+
+def flush_local() -> None:
+    """Add every local batch to the shared counters now (sync; at shutdown, so no call goes uncounted)."""
+    for token_id, state in list(_local.items()):
+        if state.flushing is not None:
+            state.flushing.cancel()
+            state.flushing = None
+        if state.pending:
+            count, state.pending = state.pending, 0
+            try:
+                _flush(token_id, state.window, count, time.time())
+            except Exception:
+                logger.warning("could not add %d calls to the shared rate-limit counter", count, exc_info=True)
 
 
 def reset_local() -> None:
@@ -130,8 +152,10 @@ async def ahit(token_id: int, limit: int) -> float | None:
     state = _local.get(token_id)
     if state is None:
         state = _local[token_id] = _Local()
-    batch = int(limit * BATCH_SHARE)
-    if (state.window == window and now - state.synced < SYNC_SECONDS and state.pending + 1 < batch
+    # The estimate is fresh while the periodic flush keeps it so, or while a read is in flight (so
+    # the calls that arrive meanwhile do not all read the cache too).
+    fresh = state.syncing > 0 or now - state.synced < 2 * SYNC_SECONDS
+    if (fresh and state.window == window and state.pending + 1 < limit * BATCH_SHARE
             and state.estimate + state.pending + 1 < limit * LOCAL_SHARE):
         state.pending += 1
         if state.flushing is None:
@@ -139,12 +163,15 @@ async def ahit(token_id: int, limit: int) -> float | None:
         return None
     # Exact: this call and the local ones of the same minute go to the shared counter together.
     earlier = state.pending if state.window == window else 0
-    stale = state.pending if state.window != window else 0
-    stale_window = state.window
+    stale, stale_window = (state.pending, state.window) if state.window != window else (0, -1)
     state.pending = 0
-    if stale:
-        await asyncio.to_thread(_flush, token_id, stale_window, stale)
-    wait, estimate = await asyncio.to_thread(_hit, token_id, limit, now, earlier)
+    state.syncing += 1
+    try:
+        if stale:
+            await asyncio.to_thread(_flush, token_id, stale_window, stale, now)
+        wait, estimate = await asyncio.to_thread(_hit, token_id, limit, now, earlier)
+    finally:
+        state.syncing -= 1
     state.window, state.estimate, state.synced = window, estimate, time.time()
     return wait
 
@@ -155,13 +182,22 @@ def _schedule_flush(token_id: int) -> None:
         return
     state.flushing = None
     if state.pending:
-        count, window = state.pending, state.window
-        state.pending = 0
-        # Marks the estimate stale, so the next call reads the shared count again.
-        state.synced = 0.0
-        task = asyncio.ensure_future(asyncio.to_thread(_flush, token_id, window, count))
+        task = asyncio.ensure_future(_flush_pending(token_id, state))
         _flushes.add(task)
         task.add_done_callback(_flushes.discard)
 
 
-_flushes: set[asyncio.Future[None]] = set()
+async def _flush_pending(token_id: int, state: _Local) -> None:
+    count, window, now = state.pending, state.window, time.time()
+    state.pending = 0
+    state.syncing += 1
+    try:
+        estimate = await asyncio.to_thread(_flush, token_id, window, count, now)
+    except Exception:  # the cache is down: the next exact call says so to its caller
+        logger.warning("could not add %d calls to the shared rate-limit counter", count, exc_info=True)
+        return
+    finally:
+        state.syncing -= 1
+    if state.window == window:
+        # What this process counted since the read is in `pending` again, on top of this.
+        state.estimate, state.synced = estimate, time.time()

@@ -183,3 +183,19 @@ async def test_small_limits_are_never_counted_locally():
     results = [await ratelimit.ahit(7003, 19) for _ in range(25)]
     assert sum(r is None for r in results) == 19
     ratelimit.reset_local()
+
+
+async def test_calls_counted_locally_reach_the_shared_counter_at_shutdown():
+    import math
+    import time
+
+    from gateway_admin.openai_api import ratelimit
+
+    ratelimit.reset_local()
+    await _not_near_a_minute_boundary()
+    token_id = 7004
+    for _ in range(10):
+        assert await ratelimit.ahit(token_id, 1000) is None
+    ratelimit.flush_local()  # what the ASGI lifespan shutdown runs
+    assert caches["default"].get(f"v1:rpm:{token_id}:{math.floor(time.time() / 60)}") == 10
+    ratelimit.reset_local()
