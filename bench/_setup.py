@@ -155,8 +155,10 @@ def start_uvicorn(env: dict[str, str], port: int, *, workers: int = 1,
 
 
 def start_profiler(pid: int, output: str) -> subprocess.Popen:
-    """py-spy record one process into `output` (.svg flame graph, or .txt collapsed stacks)."""
+    """py-spy record one process into `output` (.svg flame graph, or .txt collapsed stacks). Only
+    samples holding the GIL (--gil): a thread waiting for it would otherwise be charged to whatever
+    line it waits at, and the event loop competes for it with the request-log writer."""
     py_spy = str(Path(PYTHON).parent / "py-spy")
     fmt = "raw" if output.endswith(".txt") else "flamegraph"
     return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--output", output, "--rate", "200",
-                             "--nonblocking", "--format", fmt], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--nonblocking", "--gil", "--format", fmt], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
