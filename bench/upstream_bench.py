@@ -36,16 +36,23 @@ SQLite + Redis, 1 uvicorn worker, wrk -c50 -d10s, every feature on:
     added p50 / p99 at c=1, plain          +1.78 / +5.07 ms         +0.88 / +3.31 ms
     added TTFB p50 / p99 at c=1, stream    +1.75 / +4.84 ms         +1.00 / +4.26 ms
 
-Where a worker's time goes per chat call (`bench/profile_summary.py` over `--profile x.txt`; py-spy
---rate 200 under wrk -c50, Redis). Before (main, 1.33 ms CPU per call, sampled without --gil):
-upstream HTTP client (httpx over aiohttp) 27%, rate limit (a Redis round trip in a thread per
-call) 25%, event loop 14%, Django request/response 12%, uvicorn + httptools 7%, thread-pool hops
-5%, translation 2.5%, request log 2%, /v1 views 1.6%, routing 1.5%, pipeline 1.2%, schema
-validation 0.4%, token cache 0.2%. After (0.67 ms per call, --gil): HTTP client (now aiohttp
-directly) 23.5%, Django 19%, uvicorn + httptools 15%, routing 11%, event loop 9%, translation 8%,
-request log (entry + writer thread) 5%, /v1 views 3%, pipeline 3%, schema validation 2%, token
-cache 1%, rate limit 0.2%. What is left is spread thin: no component above the HTTP server and
-client, which the bare aiohttp proxy (0.19 ms per call) pays too.
+Where a worker's time goes per chat call (`bench/profile_summary.py` over `--profile x.txt`: py-spy
+--rate 200 --gil under wrk -c50, Redis; share of samples and the CPU it means per call):
+
+    component                                   before (1.42 ms/call)   after (0.67 ms/call)
+    upstream HTTP client                        40.6%  576 us (httpx)   23.5%  157 us (aiohttp direct)
+    Django request/response handling            16.3%  231 us           18.8%  126 us
+    uvicorn + httptools                          8.6%  122 us           14.7%   99 us
+    routing (router, attempts, Google token)     2.8%   40 us           11.3%   76 us (incl. the direct exchange)
+    event loop                                   7.5%  106 us            8.6%   58 us
+    translation OpenAI <-> Gemini                3.1%   44 us            8.1%   54 us
+    request log (entry, queue, writer thread)    2.1%   30 us            5.3%   36 us
+    /v1 views and framing, pipeline              4.9%   70 us            6.1%   41 us
+    schema validation, token cache               1.7%   24 us            2.7%   18 us
+    rate limit (Redis round trip + thread hop)  11.3%  160 us            0.6%    4 us
+
+What is left is spread thin: no component above the HTTP server and client, which the bare aiohttp
+proxy (0.19 ms per call) pays too.
 """
 
 from __future__ import annotations
