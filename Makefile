@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint check clean
+.PHONY: run serve test lint check clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 with venv is required (apt-get install python3 python3-venv)"; exit 1; }
@@ -26,6 +26,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/python bin/run
+
+# Production shape: WORKERS uvicorn workers + a Celery worker + beat, on DATABASE_URL (PostgreSQL),
+# REDIS_URL and CELERY_BROKER_URL (README "Production notes").
+WORKERS ?= 4
+serve: $(VENV)/.installed
+	$(BIN)/python bin/serve --workers $(WORKERS)
 
 # routing's tests run first, without Django (STYLE.md habit 1); then the app's and the browser's.
 test: $(VENV)/.installed-test

@@ -35,11 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import secrets
-import select
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -50,60 +45,29 @@ from pathlib import Path
 
 import aiohttp
 import orjson
-from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from _setup import (
+    MODEL,
+    PROJECT,
+    PYTHON,
+    REGION,
+    ROOT,
+    cpu_seconds,
+    free_port,
+    product_env,
+    service_account,
+    setup_product,
+    start_profiler,
+    stop,
+    wait_for_line,
+    worker_pids,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = sys.executable
-PROJECT = "demo-project"
-REGION = "us-central1"
-MODEL = "gemini-2.0-flash"
 PROMPT = "Say hello."
 GATEWAY_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64})
 GATEWAY_STREAM_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}],
                                     "max_tokens": 64, "stream": True})
 DIRECT_BODY = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": PROMPT}]}],
                             "generationConfig": {"maxOutputTokens": 64}})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def service_account(token_uri: str) -> dict:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
-    return {"type": "service_account", "project_id": PROJECT, "private_key_id": secrets.token_hex(20),
-            "private_key": pem, "client_email": f"bench@{PROJECT}.iam.gserviceaccount.com",
-            "client_id": "1", "token_uri": token_uri}
-
-
-def wait_for_line(process: subprocess.Popen[str], prefix: str, timeout: float) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.2)
-        if ready:
-            line = process.stdout.readline()
-            if line.startswith(prefix):
-                return line[len(prefix):].strip()
-            if not line and process.poll() is not None:
-                break
-    raise RuntimeError(f"{process.args!r} did not print {prefix!r}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclass
@@ -207,43 +171,6 @@ class Runner:
         return stats
 
 
-def fresh_postgres(database_url: str) -> None:
-    """Drop and re-create the benchmark's PostgreSQL database (its name must start with h_ or bench)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    import psycopg
-
-    parts = urlsplit(database_url)
-    name = parts.path.lstrip("/")
-    if not name.startswith(("h_", "bench")):
-        raise SystemExit(f"refusing to drop database {name!r}: use a name starting with h_ or bench")
-    admin_url = urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, "/postgres", "", ""))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_product(env: dict[str, str], sa_path: Path) -> str:
-    """Migrate a fresh database and create the demo key and an API token; returns the raw token."""
-    if env["DATABASE_URL"].startswith(("postgres://", "postgresql://")):
-        fresh_postgres(env["DATABASE_URL"])
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-    script = f"""
-from pathlib import Path
-from django.contrib.auth import get_user_model
-from gateway_admin.services.keys import key_create
-from gateway_admin.services.tokens import api_token_create
-user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-123")
-key_create(actor=user, name="demo", config={{"project_id": "{PROJECT}", "region": "{REGION}",
-    "auth_credentials": Path({str(sa_path)!r}).read_text(), "deployments": {{"{MODEL}": "{MODEL}"}}}})
-_, raw = api_token_create(user=user, name="bench")
-print("TOKEN=" + raw)
-"""
-    out = subprocess.run([PYTHON, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, check=True,
-                         capture_output=True, text=True).stdout
-    return next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
-
-
 def vertex_token(sa: dict) -> str:
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account as google_sa
@@ -270,23 +197,6 @@ async def wait_ready(session: aiohttp.ClientSession, url: str, token: str, timeo
 async def token_count(session: aiohttp.ClientSession, emulator: str) -> int:
     async with session.get(emulator + "/_emulator/tokens") as response:
         return int((await response.json())["minted"])
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User+system CPU time of these processes so far (Linux /proc)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def worker_pids(server_pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
-    return [int(pid) for pid in out]
 
 
 def row(stats: Stats) -> str:
@@ -370,11 +280,7 @@ def main() -> int:
         sa_path = Path(tmp, "sa.json")
         sa_path.write_text(json.dumps(sa))
         database_url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "gateway_admin.settings",
-               "VAR_DIR": tmp, "DATABASE_URL": database_url, "VERTEX_BASE_URL": emulator,
-               "ALLOWED_TOKEN_URIS": emulator + "/token", "CREDENTIAL_KEYS": Fernet.generate_key().decode(),
-               "SECRET_KEY": secrets.token_urlsafe(40), "LOG_LEVEL": "WARNING", "REDIS_URL": "",
-               "CELERY_BROKER_URL": "", "DEBUG": "false"}
+        env = product_env(tmp, database_url=database_url, vertex_base_url=emulator, token_uri=emulator + "/token")
         emu = subprocess.Popen([PYTHON, "-m", "routing.emulator", "--host", "127.0.0.1", "--port",
                                 str(emulator_port), "--service-account", str(sa_path)],
                                cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
@@ -391,7 +297,7 @@ def main() -> int:
             print(f"emulator {emulator}, gateway {gateway} (uvicorn, {args.workers} workers, uvloop, httptools), "
                   f"database {'SQLite (fresh)' if not args.database_url else args.database_url.split('@')[-1]}")
             if args.profile:
-                profiler = start_profiler(server.pid, args.profile)
+                profiler = profile_worker(server.pid, args.profile)
             args.server_pid = server.pid
             errors = asyncio.run(measure(args, gateway, emulator, api_token, sa, [], [emu.pid]))
         finally:
@@ -415,15 +321,10 @@ def logged_rows(database_url: str) -> int:
         return int(conn.execute(query).fetchone()[0])
 
 
-def start_profiler(server_pid: int, output: str) -> subprocess.Popen:
+def profile_worker(server_pid: int, output: str) -> subprocess.Popen:
     """py-spy on the first uvicorn worker (a child of the supervisor) for the whole run."""
     time.sleep(3)
-    children = subprocess.run(["pgrep", "-P", str(server_pid)], capture_output=True, text=True).stdout.split()
-    worker = children[-1] if children else str(server_pid)
-    py_spy = str(Path(PYTHON).parent / "py-spy")
-    fmt = "raw" if output.endswith(".txt") else "flamegraph"
-    return subprocess.Popen([py_spy, "record", "--pid", worker, "--output", output, "--rate", "200",
-                             "--nonblocking", "--format", fmt], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return start_profiler(worker_pids(server_pid)[-1], output)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,9 +67,9 @@ class Call:
 @dataclass
 class _Exchange:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # httpx.Headers, or aiohttp's headers on the direct path
     body: bytes | None
-    response: httpx.Response | None = None
+    response: Any = None  # httpx.Response, or _DirectResponse: what RouteStream reads and closes
     raw: Any = None
     first: bytes = b""
 
@@ -84,6 +84,7 @@ class AttemptRunner:
         self.client = client
         self.cooldowns = cooldowns
         self._timeout: Any = httpx.USE_CLIENT_DEFAULT
+        self._aio_timeout: Any = None  # self._timeout for aiohttp (routing/transport.py DirectSession)
         if policy.timeout is not None or policy.connect_timeout is not None:
             default = self._timeout_default()
             self._timeout = httpx.Timeout(policy.timeout if policy.timeout is not None else default.read,
@@ -300,8 +301,14 @@ class AttemptRunner:
     async def _exchange(self, client: httpx.AsyncClient, method: str, url: httpx.URL, content: bytes | None,
                         headers: dict[str, str], stream: bool) -> _Exchange:
         if not stream:
+            direct = transport.direct_session(client)
+            if direct is not None:
+                return await self._direct_exchange(direct, method, url, content, headers)
             resp = await client.request(method, url, content=content, headers=headers, timeout=self._timeout)
             return _Exchange(resp.status_code, resp.headers, resp.content)
+        direct = transport.direct_session(client)
+        if direct is not None:
+            return await self._direct_exchange(direct, method, url, content, headers, stream=True)
         request = client.build_request(method, url, content=content, headers=headers, timeout=self._timeout)
         resp = await client.send(request, stream=True)
         try:
@@ -321,6 +328,51 @@ class AttemptRunner:
             await resp.aclose()
             raise
         return _Exchange(200, resp.headers, None, resp, raw, first)
+
+    async def _direct_exchange(self, direct: transport.DirectSession, method: str, url: httpx.URL,
+                               content: bytes | None, headers: dict[str, str], *, stream: bool = False
+                               ) -> _Exchange:
+        """An exchange on the client's aiohttp session without httpx's Request and Response objects
+        (the same request headers, timeouts and exception mapping as httpx_aiohttp's transport;
+        bodies decoded and streams read as it does). bench/upstream_bench.py: httpx's request
+        building and response wrapping were ~20% of a worker's samples per chat call."""
+        from httpx_aiohttp.transport import map_aiohttp_exceptions
+        from multidict import CIMultiDict
+
+        timeout = direct.timeout
+        if isinstance(self._timeout, httpx.Timeout):
+            timeout = self._aio_timeout
+            if timeout is None:
+                timeout = self._aio_timeout = transport.aiohttp_timeout(self._timeout)
+        merged = CIMultiDict(direct.headers)
+        merged.update(headers)  # case-insensitively, as httpx merges a request's headers
+        if not stream:
+            with map_aiohttp_exceptions():
+                async with direct.session.request(method, str(url), headers=merged, data=content or None,
+                                                  allow_redirects=False, compress=False, timeout=timeout) as resp:
+                    body = await resp.read()
+            return _Exchange(resp.status, resp.headers, body)
+        with map_aiohttp_exceptions():
+            resp = await direct.session.request(method, str(url), headers=merged, data=content or None,
+                                                allow_redirects=False, compress=False, timeout=timeout)
+        response = _DirectResponse(resp)
+        try:
+            if resp.status != 200:
+                with map_aiohttp_exceptions():
+                    body = await resp.read()
+                await response.aclose()
+                return _Exchange(resp.status, resp.headers, body)
+            raw = response.aiter_bytes()
+            first = b""
+            while not first:  # as above: a failure before the first bytes may still be retried
+                try:
+                    first = await raw.__anext__()
+                except StopAsyncIteration:
+                    raise httpx.RemoteProtocolError("the stream ended before its first event") from None
+        except BaseException:
+            await response.aclose()
+            raise
+        return _Exchange(200, resp.headers, None, response, raw, first)
 
     @staticmethod
     def _timeout_default() -> httpx.Timeout:
@@ -351,6 +403,33 @@ class AttemptRunner:
             self._urls.clear()
         self._urls[key] = hit
         return hit
+
+
+class _DirectResponse:
+    """A streamed aiohttp answer with the two things RouteStream uses of an httpx.Response: its body
+    in chunks (httpx_aiohttp's chunking and exception mapping) and `aclose()`."""
+
+    CHUNK_SIZE = 16 * 1024
+
+    def __init__(self, resp: Any) -> None:
+        self._resp = resp
+        self._closed = False
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        from httpx_aiohttp.transport import map_aiohttp_exceptions
+
+        with map_aiohttp_exceptions():
+            async for chunk in self._resp.content.iter_chunked(self.CHUNK_SIZE):
+                yield chunk
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        from httpx_aiohttp.transport import map_aiohttp_exceptions
+
+        with map_aiohttp_exceptions():
+            await self._resp.__aexit__(None, None, None)
 
 
 def _is_timeout(exc: httpx.HTTPError) -> bool:

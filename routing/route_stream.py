@@ -62,7 +62,7 @@ class RouteStream:
     the end or call `aclose()` (it is also an async context manager).
     """
 
-    def __init__(self, route: StreamRoute, response: httpx.Response, raw: AsyncIterator[bytes],
+    def __init__(self, route: StreamRoute, response: Any, raw: AsyncIterator[bytes],
                  first: bytes, translator: ChunkTranslator, *, started: float,
                  transform: ChunkTransform | None = None) -> None:
         self.attempts = route.attempts

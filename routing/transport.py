@@ -113,6 +113,50 @@ def async_client() -> httpx.AsyncClient:
     return client
 
 
+@dataclass(frozen=True)
+class DirectSession:
+    """The aiohttp session behind an async client on the aiohttp backend, for the one hot call that
+    skips httpx's request and response objects (routing/attempts.py, non-streaming exchanges):
+    the client's default headers and the timeout mapping are the ones httpx_aiohttp would use."""
+
+    session: Any  # aiohttp.ClientSession
+    headers: dict[str, str]
+    timeout: Any  # aiohttp.ClientTimeout, from the client's timeout
+
+
+_direct: dict[int, tuple[httpx.AsyncClient, DirectSession]] = {}
+
+
+def direct_session(client: httpx.AsyncClient) -> DirectSession | None:
+    """`client`'s aiohttp session, or None when it is not a plain client on the aiohttp backend (a
+    test's mock transport, the httpx backend, event hooks or auth that httpx would run)."""
+    hit = _direct.get(id(client))
+    if hit is not None and hit[0] is client:
+        return hit[1]
+    from httpx_aiohttp import AiohttpTransport
+
+    pool = getattr(client, "_transport", None)
+    if (type(pool) is not AiohttpTransport or client._mounts or client.auth is not None
+            or any(client.event_hooks.values()) or client.is_closed):
+        return None
+    import aiohttp
+
+    if not isinstance(pool.client, aiohttp.ClientSession):
+        pool.client = pool.get_client()  # what its first request would do
+    direct = DirectSession(pool.client, dict(client.headers), aiohttp_timeout(client.timeout))
+    if len(_direct) > 64:
+        _direct.clear()
+    _direct[id(client)] = (client, direct)
+    return direct
+
+
+def aiohttp_timeout(timeout: httpx.Timeout) -> Any:
+    """httpx_aiohttp's mapping of an httpx timeout to aiohttp's."""
+    import aiohttp
+
+    return aiohttp.ClientTimeout(sock_connect=timeout.connect, sock_read=timeout.read, connect=timeout.pool)
+
+
 def sync_client() -> httpx.Client:
     """The process-wide sync client (token minting, sync helpers). Safe to share between threads."""
     global _sync_client

@@ -32,7 +32,7 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import set_script_prefix
+from django.urls import get_resolver, set_script_prefix
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -116,6 +116,29 @@ class V1Handler(ASGIHandler):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.handle(scope, receive, send)
+
+    # path -> ResolverMatch, for the resolver it came from. Resolving walks the whole URL map (/v1
+    # comes after the dashboard's and the API's patterns); bench/upstream_bench.py measured it at
+    # ~4% of a worker's samples per chat call. Bounded: ids in paths (/v1/videos/<id>) vary.
+    _resolved: dict[str, Any]
+    _resolved_by: Any = None
+    RESOLVED_MAX = 512
+
+    def resolve_request(self, request: HttpRequest) -> Any:
+        if hasattr(request, "urlconf"):  # a middleware chose another URL map: no cache
+            return super().resolve_request(request)
+        resolver = get_resolver()
+        if resolver is not self._resolved_by:  # first call, or the URL map changed (tests)
+            self._resolved, self._resolved_by = {}, resolver
+        match = self._resolved.get(request.path_info)
+        if match is None:
+            match = super().resolve_request(request)
+            if len(self._resolved) >= self.RESOLVED_MAX:
+                self._resolved.clear()
+            self._resolved[request.path_info] = match
+        else:
+            request.resolver_match = match
+        return match
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Django's ASGIHandler.handle without the request signals and the thread hop at the end."""

@@ -127,3 +127,20 @@ def test_a_client_that_gives_up_before_the_answer_is_logged_as_499(live_v1, demo
         row = RequestLog.objects.filter(operation="chat").first()
         time.sleep(0.1)
     assert row is not None and row.status == 499 and row.stream is False
+
+
+def test_resolved_paths_are_cached_per_path_with_their_own_arguments():
+    from gateway_admin.openai_api.asgi import V1Handler
+
+    handler = V1Handler()
+    factory = AsyncRequestFactory()
+    first = handler.resolve_request(factory.get("/v1/videos/video_a"))
+    other = handler.resolve_request(factory.get("/v1/videos/video_b"))
+    assert first.kwargs == {"video_id": "video_a"} and other.kwargs == {"video_id": "video_b"}
+    again = factory.get("/v1/videos/video_a")
+    assert handler.resolve_request(again) is first and again.resolver_match is first
+    # An unknown /v1 path still reaches the JSON 404 view, and the cache stays bounded.
+    assert handler.resolve_request(factory.get("/v1/nope")).url_name is None
+    for n in range(V1Handler.RESOLVED_MAX + 5):
+        handler.resolve_request(factory.get(f"/v1/videos/v{n}"))
+    assert len(handler._resolved) <= V1Handler.RESOLVED_MAX

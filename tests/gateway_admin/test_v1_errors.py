@@ -258,3 +258,24 @@ def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1,
     error = assert_openai_error(post(live_v1, token), 502)
     assert "Vertex AI in " in error["message"] and "gemini-2.0-flash" in error["message"]  # the last region tried
     assert "127.0.0.1" not in error["message"] and str(port) not in error["message"]
+
+
+def test_the_depth_limit_holds_exactly_whatever_braces_strings_contain():
+    from django.test import RequestFactory
+
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+    from gateway_admin.openai_api.http import read_json_object
+    from gateway_admin.pipeline.errors import GatewayError
+
+    def body(depth: int, text: str = "") -> dict:
+        nested = "[" * (depth - 1) + "]" * (depth - 1)  # the top-level object is level 1
+        raw = '{"text": "' + text + '", "x": ' + nested + "}"
+        return read_json_object(RequestFactory().post("/v1/chat/completions", data=raw,
+                                                      content_type="application/json"))
+
+    assert body(MAX_JSON_DEPTH)["text"] == ""
+    # Braces inside strings are not nesting: many of them, and still a shallow body.
+    assert body(3, "{[" * 200)["text"] == "{[" * 200
+    with pytest.raises(GatewayError) as refused:
+        body(MAX_JSON_DEPTH + 1)
+    assert refused.value.code == "too_deep"
