@@ -16,6 +16,11 @@ The public API, importable from here (loaded on first use, so `import routing.co
     async for chunk in await router.chat_stream({...}):   # OpenAI chunks as they arrive
         ...
 
+Native dialects (routing/native.py): `await router.messages(body, betas=...)` (Anthropic Messages;
+Claude passed through, other chat models translated), `messages_stream` (bytes, one Anthropic SSE
+event each), `messages_count_tokens`, and `router.vertex(model, action, body_bytes, ...)` (the Vertex
+pass-through); `anthropic-beta` values are filtered per route by `routing.betas`.
+
 Sync callers (Celery tasks, management commands) use `routing.transport.run(coro)` (asyncio.run that
 also closes that loop's pooled client). Errors are `RoutingError` subclasses with `user_message`,
 `status`, `retryable` and `attempts`.
@@ -32,6 +37,12 @@ _EXPORTS = {
     "RouteResult": "routing.results",
     "Attempt": "routing.results",
     "RouteStream": "routing.route_stream",
+    "RawRouteStream": "routing.raw_stream",
+    "BetaTable": "routing.betas",
+    "DEFAULT_BETAS": "routing.betas",
+    "filter_betas": "routing.betas",
+    "parse_betas": "routing.betas",
+    "vertex_model_id": "routing.model_names",
     "RetryPolicy": "routing.retry",
     "TokenCache": "routing.auth",
     "TOKEN_CACHE": "routing.auth",

@@ -171,6 +171,12 @@ class AttemptRunner:
 
     # -- the loop --------------------------------------------------------------------------------
 
+    async def route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot], finish: Callable[..., Any], *,
+                    stream: bool) -> Any:
+        """The attempt loop with a caller's own `finish(slot, wire, url, host, exchange, attempts)`,
+        called on the first 2xx (the native calls in routing.native build their results with it)."""
+        return await self._route(call, slots, finish, stream=stream)
+
     async def _route(self, call: Call, slots: Iterator[Slot] | Sequence[Slot],
                      finish: Callable[..., Any], *, stream: bool) -> Any:
         policy = self.policy
@@ -332,6 +338,11 @@ def _cause_name(exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException) and cause is not None:
         return type(cause).__name__
     return type(exc).__name__
+
+
+def wire_request(wire: Any, url: str) -> Json:
+    """What was sent, for logs: method, URL, headers (Authorization redacted) and body."""
+    return _wire_request(wire, url)
 
 
 def _wire_request(wire: Any, url: str) -> Json:

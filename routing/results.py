@@ -28,7 +28,14 @@ class Attempt:
 
 @dataclass
 class RouteResult:
-    """An OpenAI-shaped answer and how it was obtained. Secrets never appear in `wire_request`."""
+    """An answer and how it was obtained. Secrets never appear in `wire_request`.
+
+    `response` is OpenAI-shaped for the OpenAI calls, the Anthropic Message for `Router.messages`,
+    `{"input_tokens": N}` for `messages_count_tokens`, the parsed JSON for `Router.vertex`.
+    `usage` is OpenAI usage for the OpenAI calls and, for the native calls (messages, count tokens,
+    vertex pass-through), the normalised `{"input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens"}` (ints; input_tokens excludes cache reads and writes), or None.
+    """
 
     response: Json
     attempts: list[Attempt]
@@ -42,3 +49,8 @@ class RouteResult:
     usage: Json | None
     wire_request: Json
     wire_response: Json | None = field(default=None)
+    # anthropic-beta values not forwarded to Vertex (routing.betas); native calls only.
+    betas_dropped: list[str] = field(default_factory=list)
+    # Vertex pass-through (Router.vertex): the body and status exactly as Vertex answered.
+    raw_body: bytes | None = field(default=None)
+    status: int | None = field(default=None)

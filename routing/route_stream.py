@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -51,6 +51,7 @@ class StreamRoute:
     family: str
     model: str
     wire_request: dict[str, Any]
+    betas_dropped: list[str] = field(default_factory=list)
 
 
 class RouteStream:
@@ -72,6 +73,7 @@ class RouteStream:
         self.family = route.family
         self.model = route.model
         self.wire_request = route.wire_request
+        self.betas_dropped = route.betas_dropped
         self.ttft_ms: float | None = None
         self.usage: Json | None = None
         self.latency_ms: float | None = None

@@ -42,6 +42,23 @@ CONTRACT (used by gateway_admin: playground, /v1 API, listing health):
         async def video_start(self, request: dict, *, key_id=None) -> RouteResult
         async def video_poll(self, *, key_id: str, region: str, target: str, operation: str) -> RouteResult
 
+NATIVE CALLS (routing/native.py; Anthropic- and Vertex-dialect clients):
+
+        Router(..., betas: BetaTable | None = None)      # routing.betas; admin overrides on top
+        async def messages(self, body: dict, *, betas: str | list[str] | None = None,
+                           key_id: str | None = None) -> RouteResult
+        async def messages_stream(self, body, *, betas=None, key_id=None) -> RawRouteStream
+        async def messages_count_tokens(self, body, *, betas=None, key_id=None) -> RouteResult
+        async def vertex(self, model_alias: str, action: str, body: bytes, *, betas=None,
+                         region_preference: str | None = None, key_id=None,
+                         query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream
+        def resolve_model(self, name: str) -> tuple[str, list[str]]   # (alias, betas to add)
+        def alias_for_target(self, target: str) -> str | None
+
+    RouteResult gains betas_dropped: list[str], raw_body: bytes | None, status: int | None; for these
+    calls `usage` is {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"}.
+    RawRouteStream yields bytes and has the RouteStream fields plus betas_dropped and status.
+
 Errors raised are routing.errors.RoutingError subclasses; the last error carries the attempts as
 `.attempts`. Cooldowns are per process, keyed (key_id, region, target).
 
@@ -55,18 +72,22 @@ A non-empty allowedModels list restricts the deployments a key serves (as it res
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
 from routing.attempts import AttemptRunner, Call, Slot
 from routing.auth import TOKEN_CACHE, TokenCache
+from routing.betas import DEFAULT_BETAS, BetaTable
 from routing.catalog import DEFAULT_CATALOG, Catalog
 from routing.config import ConfigError, KeyConfig
 from routing.errors import ConfigurationError, InvalidRequestError, ModelNotFoundError
 from routing.families import adapter_for
+from routing.model_names import CONTEXT_1M_BETA, vertex_model_id
+from routing.native import NativeCalls
+from routing.raw_stream import RawRouteStream
 from routing.results import Attempt, RouteResult
 from routing.retry import COOLDOWNS, Cooldowns, RetryPolicy
 from routing.route_stream import RouteStream
@@ -103,15 +124,17 @@ class Router:
     def __init__(self, keys: Sequence[KeyConfig], *, catalog: Catalog | None = None,
                  base_url: str | None = None, tokens: TokenCache | None = None,
                  policy: RetryPolicy | None = None, client: httpx.AsyncClient | None = None,
-                 cooldowns: Cooldowns | None = None) -> None:
+                 cooldowns: Cooldowns | None = None, betas: BetaTable | None = None) -> None:
         self.keys = tuple(k for k in keys if k.enabled)
         self.catalog = catalog or DEFAULT_CATALOG
+        self.betas = betas or DEFAULT_BETAS
         self.base_url = base_url.rstrip("/") if base_url else None
         self.tokens = tokens or TOKEN_CACHE
         self.policy = policy or RetryPolicy()
         self._runner = AttemptRunner(catalog=self.catalog, base_url=self.base_url, tokens=self.tokens,
                                      policy=self.policy, client=client, cooldowns=cooldowns or COOLDOWNS)
         self._by_alias: dict[str, list[Candidate]] | None = None
+        self._native = NativeCalls(self)
 
     # -- candidates ------------------------------------------------------------------------------
 
@@ -135,6 +158,37 @@ class Router:
             return list(found)
         # Efraimidis-Spirakis: a weighted random permutation in one sort.
         return sorted(found, key=lambda c: random.random() ** (1.0 / max(c.key.weight, 1e-3)), reverse=True)
+
+    def alias_for_target(self, target: str) -> str | None:
+        """The alias whose deployment target is `target` (a Vertex id like claude-sonnet-4-5@20250929),
+        the alias equal to it first, else the first in sorted order; for an undated id
+        (claude-sonnet-4-5) an alias whose target is a dated version of it (newest first). None
+        when no enabled key deploys it."""
+        compiled = self._compiled()
+        if target in compiled:
+            return target
+        exact = sorted(a for a, cands in compiled.items() if any(c.target == target for c in cands))
+        if exact:
+            return exact[0]
+        if "@" not in target:
+            dated = sorted((c.target, a) for a, cands in compiled.items() for c in cands
+                           if c.target.split("@", 1)[0] == target)
+            if dated:
+                newest = dated[-1][0]
+                return next(a for t, a in dated if t == newest)
+        return None
+
+    def resolve_model(self, name: str) -> tuple[str, list[str]]:
+        """(alias, betas to add) for a model name an Anthropic- or Vertex-dialect client sent: a
+        configured alias as is; else an Anthropic id (claude-sonnet-4-5-20250929, a `[1m]` suffix
+        adds the context-1m beta) or a Vertex id resolved to the alias deploying it
+        (routing.model_names, `alias_for_target`). A name nothing serves comes back unchanged, so
+        `candidates()` answers with its usual ModelNotFoundError."""
+        if name in self._compiled():
+            return name, []
+        vertex_id, one_m = vertex_model_id(name)
+        extra = [CONTEXT_1M_BETA] if one_m else []
+        return self.alias_for_target(vertex_id) or (vertex_id if one_m else name), extra
 
     def _compiled(self) -> dict[str, list[Candidate]]:
         if self._by_alias is None:
@@ -229,6 +283,35 @@ class Router:
                     build=lambda a, c: a.build_video_poll(target=c.target, operation=operation))
         return await self._runner.run(call, [Slot(cand, region)],
                                       lambda a, body: a.parse_video_poll(body, model=target))
+
+    # -- native calls (routing/native.py) ---------------------------------------------------------
+
+    async def messages(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                       key_id: str | None = None) -> RouteResult:
+        """The Anthropic Messages API: `response` is the Message (as Vertex sent it for Claude),
+        `usage` normalised, `betas_dropped` the anthropic-beta values not forwarded."""
+        return cast(RouteResult, await self._native.messages(body, betas=betas, key_id=key_id, stream=False))
+
+    async def messages_stream(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                              key_id: str | None = None) -> RawRouteStream:
+        """A streamed Message: bytes, one Anthropic SSE event each (Claude: exactly as Vertex sent them)."""
+        return cast(RawRouteStream, await self._native.messages(body, betas=betas, key_id=key_id, stream=True))
+
+    async def messages_count_tokens(self, body: Json, *, betas: str | Sequence[str] | None = None,
+                                    key_id: str | None = None) -> RouteResult:
+        """Anthropic count_tokens: `response` is `{"input_tokens": N}`."""
+        return await self._native.count_tokens(body, betas=betas, key_id=key_id)
+
+    async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None = None,
+                     region_preference: str | None = None, key_id: str | None = None,
+                     query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream:
+        """Vertex pass-through: the caller's bytes to `{model}:{action}` on the gateway's own key,
+        project and region. `action`: rawPredict, streamRawPredict, count-tokens (Claude; model_alias
+        is then the body's `model`), generateContent, streamGenerateContent, countTokens, predict.
+        `query`: only `alt=sse` is forwarded. Streams are RawRouteStream (bytes as Vertex sent
+        them); other answers a RouteResult with `raw_body` and `status`."""
+        return await self._native.vertex(model_alias, action, body, betas=betas,
+                                         region_preference=region_preference, key_id=key_id, query=query)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -10,7 +10,10 @@ part at its own rate. `usage_from` reads any of the shapes routing produces or r
 - Anthropic usage (`input_tokens` without the cached ones, `cache_read_input_tokens`,
   `cache_creation_input_tokens`),
 - Gemini `usageMetadata` (`promptTokenCount`, `candidatesTokenCount`, `cachedContentTokenCount`,
-  `thoughtsTokenCount`).
+  `thoughtsTokenCount`),
+- the native calls' normalised dict (`normalised()` below: `input_tokens` without the cached ones,
+  `cache_read_tokens`, `cache_write_tokens`), which `from_claude`, `from_gemini`, `from_openai` and
+  `UsageReader` produce for Router.messages* and Router.vertex.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Usage", "usage_from"]
+__all__ = ["Usage", "UsageReader", "from_claude", "from_gemini", "from_openai", "normalised", "usage_from"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,11 @@ def usage_from(raw: Any) -> Usage:
         return Usage(input_tokens=_int(raw.get("prompt_tokens")), output_tokens=_int(raw.get("completion_tokens")),
                      cache_read_tokens=_int(details.get("cached_tokens")),
                      cache_write_tokens=_int(details.get("cache_write_tokens")))
+    if "cache_read_tokens" in raw or "cache_write_tokens" in raw:  # normalised (native calls)
+        read, write = _int(raw.get("cache_read_tokens")), _int(raw.get("cache_write_tokens"))
+        uncached = _int(raw.get("input_tokens"))
+        return Usage(input_tokens=None if uncached is None else uncached + (read or 0) + (write or 0),
+                     output_tokens=_int(raw.get("output_tokens")), cache_read_tokens=read, cache_write_tokens=write)
     if "cache_read_input_tokens" in raw or "cache_creation_input_tokens" in raw:  # Anthropic
         read = _int(raw.get("cache_read_input_tokens"))
         write = _int(raw.get("cache_creation_input_tokens"))
@@ -73,3 +81,79 @@ def usage_from(raw: Any) -> Usage:
                  cache_read_tokens=_int(details.get("cached_tokens")) if isinstance(details, Mapping) else None,
                  cache_write_tokens=_int(details.get("cache_write_tokens")) if isinstance(details, Mapping)
                  else None)
+
+
+# -- the native calls' normalised usage ------------------------------------------------------------
+
+Json = dict[str, Any]
+_GEMINI_COUNTS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "cachedContentTokenCount",
+                  "totalTokenCount")
+
+
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def normalised(*, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0,
+               cache_write_tokens: int = 0) -> Json:
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
+            "cache_read_tokens": cache_read_tokens, "cache_write_tokens": cache_write_tokens}
+
+
+def from_claude(raw: Json) -> Json:
+    """Anthropic usage (a Message's, or message_start + message_delta merged)."""
+    return normalised(input_tokens=_count(raw.get("input_tokens")), output_tokens=_count(raw.get("output_tokens")),
+                      cache_read_tokens=_count(raw.get("cache_read_input_tokens")),
+                      cache_write_tokens=_count(raw.get("cache_creation_input_tokens")))
+
+
+def from_gemini(meta: Json) -> Json:
+    """Gemini usageMetadata."""
+    cached = _count(meta.get("cachedContentTokenCount"))
+    return normalised(input_tokens=max(_count(meta.get("promptTokenCount")) - cached, 0),
+                      output_tokens=_count(meta.get("candidatesTokenCount")) + _count(meta.get("thoughtsTokenCount")),
+                      cache_read_tokens=cached)
+
+
+def from_openai(usage: Json | None) -> Json | None:
+    """OpenAI usage as the chat adapters produce it (prompt_tokens include cached tokens)."""
+    if not usage:
+        return None
+    details = usage.get("prompt_tokens_details") or {}
+    cached, written = _count(details.get("cached_tokens")), _count(details.get("cache_write_tokens"))
+    return normalised(input_tokens=max(_count(usage.get("prompt_tokens")) - cached - written, 0),
+                      output_tokens=_count(usage.get("completion_tokens")), cache_read_tokens=cached,
+                      cache_write_tokens=written)
+
+
+class UsageReader:
+    """Collects usage from Claude Messages / stream events and Gemini responses / stream chunks."""
+
+    def __init__(self) -> None:
+        self._claude: Json = {}
+        self._gemini: Json | None = None
+        self.seen = False
+
+    def read(self, data: Json) -> bool:
+        """Take what usage `data` carries; True when it carried some."""
+        kind = data.get("type")
+        raw: Any = None
+        if kind == "message_start":
+            raw = (data.get("message") or {}).get("usage")
+        elif kind in ("message_delta", "message"):
+            raw = data.get("usage")
+        if isinstance(raw, dict):
+            self._claude.update({k: v for k, v in raw.items() if v is not None})
+            self.seen = True
+            return True
+        meta = data.get("usageMetadata")
+        if isinstance(meta, dict) and any(k in meta for k in _GEMINI_COUNTS):
+            self._gemini = meta
+            self.seen = True
+            return True
+        return False
+
+    def normalised(self) -> Json | None:
+        if self._gemini is not None:
+            return from_gemini(self._gemini)
+        return from_claude(self._claude) if self._claude else None

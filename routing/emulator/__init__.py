@@ -21,13 +21,17 @@ What it answers (paths under `/v1/` and `/v1beta1/projects/{p}/locations/{r}/`)
 - Unknown project: 403 PERMISSION_DENIED. A model the availability catalog (routing.catalog)
   says is not served in the region: Vertex's 404 "Publisher Model `...` not found.".
 - Gemini `publishers/google/models/{m}:generateContent | :streamGenerateContent?alt=sse | :countTokens`
-  and tuned `endpoints/{id}:...`: system instructions, function calls (when a declared function's
-  name or "weather" is in the prompt, or mode ANY), JSON mode (responseMimeType/responseSchema),
+  and tuned `endpoints/{id}:...`: system instructions, function calls (see "Tool calls" below),
+  JSON mode (responseMimeType/responseSchema),
   thinking (`thoughtsTokenCount`, thought parts with includeThoughts), usageMetadata, modelVersion,
   responseId. Field names are read in camelCase or snake_case, as Vertex does.
 - Claude `publishers/anthropic/models/{m}:rawPredict | :streamRawPredict` (full event sequence,
   tool_use, thinking + signature), `publishers/anthropic/models/count-tokens:rawPredict`.
   A body with `model`, without `anthropic_version`, or with another platform's version is a 400.
+  An `anthropic-beta` value the route does not accept (routing.betas' table, count-tokens and the
+  model routes separately, plus `/_emulator/betas` overrides; unknown values refused) gets Vertex's
+  400 `{"type": "error", "error": {"type": "invalid_request_error", "message": "Unexpected value(s)
+  `x` for the `anthropic-beta` header. ..."}, "request_id": ...}`.
 - Mistral `publishers/mistralai/models/{m}:rawPredict | :streamRawPredict`; partner MaaS
   `endpoints/openapi/chat/completions` (OpenAI chat, streams end with `data: [DONE]`).
 - Embeddings `:predict` (instances[{content}], outputDimensionality, autoTruncate), and
@@ -36,6 +40,15 @@ What it answers (paths under `/v1/` and `/v1beta1/projects/{p}/locations/{r}/`)
 - Imagen `:predict` (PNG), Veo `:predictLongRunning` then `:fetchPredictOperation` (done on poll 2).
 
 Answers are deterministic for a given prompt and read like real text; tokens are ~1.3 per word.
+
+Tool calls
+----------
+Every family (Claude, Gemini, Mistral and partner chat) calls a declared tool only on an explicit
+trigger, never because a tool's name appears in the prompt (Claude Code's system prompt names all of
+its tools): the marker `[[call:NAME]]` or `[[call:NAME {"json": "args"}]]` in the text of the LAST
+user turn (args used as given, else made up from the tool's schema), or a forced choice (Claude
+tool_choice any/tool, Gemini functionCallingConfig mode ANY, OpenAI tool_choice required/function).
+A turn that carries tool results answers with text.
 
 Faults
 ------
@@ -52,7 +65,7 @@ Per request: header `x-emulator-fault: status=429; retry_after=2` (or `429`, `cu
 Control API (plain HTTP, no auth, never proxied to Google)
 ---------------------------------------------------------
   GET    /_emulator/health                       {"ok": true}
-  POST   /_emulator/reset                        faults, records, custom models, availability
+  POST   /_emulator/reset                        faults, records, custom models, availability and beta
                                                  overrides, extra projects, mint counter to defaults
   GET    /_emulator/requests[?path_contains=s]   {"requests": [{method, path, query, headers, body}]}
   DELETE /_emulator/requests
@@ -66,6 +79,8 @@ Control API (plain HTTP, no auth, never proxied to Google)
   GET    /_emulator/projects, POST {"project_id"}
   GET    /_emulator/models/{project}/{region}, PUT {"models": [...]}   custom models for List Models
   POST   /_emulator/availability                 {"model", "region", "served": false} overrides catalog
+  GET    /_emulator/betas, POST {"beta", "route": "messages"|"count_tokens", "accepted": bool}
+                                                 overrides which anthropic-beta values Claude accepts
 """
 
 from .app import Emulator

@@ -96,7 +96,10 @@ def _validate(body: Any, *, for_count: bool = False) -> dict[str, Any]:
     return body
 
 
-def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> dict[str, Any] | None:
+def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None] | None:
+    """(tool, args from the marker or None) when the request forces a tool or the last user turn
+    carries `[[call:NAME {args}]]` (see text.tool_marker); else None."""
     tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")]
     if not tools:
         return None
@@ -107,13 +110,14 @@ def _tool_choice(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> 
     kind = choice.get("type", "auto") if isinstance(choice, dict) else "auto"
     if kind == "none":
         return None
+    marker = T.tool_marker(last_text)
     if kind == "tool":
-        return next((t for t in tools if t["name"] == choice.get("name")), tools[0])
-    lowered = last_text.lower()
-    chosen = next((t for t in tools if t["name"].lower() in lowered), None)
-    if chosen is None and ("weather" in lowered or kind == "any"):
-        chosen = tools[0]
-    return chosen
+        return next((t for t in tools if t["name"] == choice.get("name")), tools[0]), None
+    if marker is not None:
+        chosen = next((t for t in tools if t["name"] == marker[0]), None)
+        if chosen is not None:
+            return chosen, marker[1]
+    return (tools[0], None) if kind == "any" else None
 
 
 def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -128,16 +132,18 @@ def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
         thought = T.thought_text(last_text)
         signature = base64.b64encode(hashlib.sha256(thought.encode()).digest() * 3).decode()
         content.append({"type": "thinking", "thinking": thought, "signature": signature})
-    tool = _tool_choice(body, last_text, last)
+    picked = _tool_choice(body, _block_text(last.get("content")), last)
     stop_reason = "end_turn"
-    if tool is not None:
+    if picked is not None:
+        tool, marker_args = picked
         content.append({"type": "text", "text": f"I'll use the {tool['name']} tool to answer that."})
         content.append(
             {
                 "type": "tool_use",
                 "id": "toolu_vrtx_" + hashlib.sha256(str(seed).encode()).hexdigest()[:24],
                 "name": tool["name"],
-                "input": T.tool_arguments(tool.get("input_schema") or {}, last_text),
+                "input": marker_args if marker_args is not None else T.tool_arguments(
+                    tool.get("input_schema") or {}, last_text),
             }
         )
         stop_reason = "tool_use"

@@ -32,6 +32,7 @@ class Emulator:
         self.base_projects = {DEMO_PROJECT, DEMO_PROJECT_NUMBER, *projects}
         self.projects = set(self.base_projects)
         self.availability: dict[tuple[str, str], bool] = {}
+        self.betas: dict[tuple[str, str], bool] = {}  # (beta, route) -> accepted, over the product's table
         self._served_cache: dict[tuple[str, str], bool] = {}
         from . import listing, predict
 
@@ -54,6 +55,7 @@ class Emulator:
         self.listing.reset()
         self.projects = set(self.base_projects)
         self.availability.clear()
+        self.betas.clear()
         self.operations.clear()
         self.issuer.minted = 0
 
@@ -69,6 +71,16 @@ class Emulator:
             cached = _catalog_serves(model, region)
             self._served_cache[key] = cached
         return cached
+
+    def refused_betas(self, route: str, header: str | None) -> list[str]:
+        """The `anthropic-beta` values Vertex would refuse on a Claude route: the product's table
+        (routing.betas) with this emulator's overrides; an unknown value is refused, as Vertex does."""
+        if not header:
+            return []
+        from routing.betas import BetaTable, parse_betas
+
+        table = BetaTable(self.betas)
+        return [b for b in parse_betas(header) if not table.accepts(route, b)]
 
     # dispatch
     async def handle(self, request: Request) -> Reply:
@@ -161,6 +173,13 @@ class Emulator:
         match = _PUBLISHER.match(rest)
         if match is not None:
             publisher, model, method = match.groups()
+            if publisher == "anthropic":
+                refused = self.refused_betas("count_tokens" if model == "count-tokens" else "messages",
+                                             request.headers.get("anthropic-beta"))
+                if refused:
+                    from .errors import unexpected_betas
+
+                    return unexpected_betas(refused)
             if publisher == "anthropic" and model == "count-tokens" and method == "rawPredict":
                 from . import anthropic
 

@@ -67,6 +67,13 @@ def handle_control(emu: Emulator, request: Request) -> Reply:
             return _bad("model, region: required strings")
         emu.availability[(body["model"], body["region"])] = bool(body.get("served", False))
         return json_reply({"ok": True})
+    if head == "betas":
+        if method == "POST":
+            if (not isinstance(body, dict) or not isinstance(body.get("beta"), str)
+                    or body.get("route") not in ("messages", "count_tokens")):
+                return _bad("beta: required string; route: messages or count_tokens")
+            emu.betas[(body["beta"], body["route"])] = bool(body.get("accepted", False))
+        return json_reply({"betas": [{"beta": b, "route": r, "accepted": v} for (b, r), v in emu.betas.items()]})
     return json_reply({"error": f"unknown control path {request.path}"}, 404)
 
 

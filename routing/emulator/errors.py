@@ -54,3 +54,15 @@ def permission_denied(resource: str, permission: str = "aiplatform.endpoints.pre
         f"Permission '{permission}' denied on resource '//aiplatform.googleapis.com/{resource}' "
         "(or it may not exist).",
     )
+
+
+def unexpected_betas(betas: list[str]) -> Reply:
+    """Vertex's 400 for `anthropic-beta` values the Claude route does not accept."""
+    import hashlib
+
+    names = ", ".join(f"`{b}`" for b in betas)
+    body = {"type": "error", "error": {"type": "invalid_request_error", "message":
+            f"Unexpected value(s) {names} for the `anthropic-beta` header. Please consult our documentation "
+            "at platform.claude.com/docs or try again without the header."},
+            "request_id": "req_vrtx_" + hashlib.sha256(names.encode()).hexdigest()[:24]}
+    return json_reply(body, 400)

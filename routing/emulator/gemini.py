@@ -111,12 +111,15 @@ def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str,
         return None
     if allowed:
         declarations = [d for d in declarations if d["name"] in allowed] or declarations
-    lowered = last_text.lower()
-    chosen = next((d for d in declarations if d["name"].lower() in lowered), None)
-    if chosen is None and ("weather" in lowered or mode == "ANY"):
+    # Only an explicit trigger calls a function: `[[call:NAME {args}]]` in the last turn, or mode ANY.
+    marker = T.tool_marker(" ".join(_texts(last_content.get("parts"))))
+    chosen = next((d for d in declarations if marker and d["name"] == marker[0]), None)
+    if chosen is None and mode == "ANY":
         chosen = declarations[0]
     if chosen is None:
         return None
+    if marker is not None and marker[0] == chosen["name"] and marker[1] is not None:
+        return {"name": chosen["name"], "args": marker[1]}
     schema = g(chosen, "parameters") or g(chosen, "parametersJsonSchema") or {}
     return {"name": chosen["name"], "args": T.tool_arguments(schema, last_text)}
 

@@ -36,17 +36,21 @@ def _tool_call(body: dict[str, Any], last_text: str, last: dict[str, Any]) -> di
     if choice == "none":
         return None
     chosen: dict[str, Any] | None
+    # Only an explicit trigger calls a tool: `[[call:NAME {args}]]` in the last turn, or a forced choice.
+    marker = T.tool_marker(_text(last.get("content")))
+    marker_args = None
     if isinstance(choice, dict):
         name = (choice.get("function") or {}).get("name")
         chosen = next((t for t in tools if t["name"] == name), tools[0])
     else:
-        lowered = last_text.lower()
-        chosen = next((t for t in tools if t["name"].lower() in lowered), None)
-        if chosen is None and ("weather" in lowered or choice in ("required", "any")):
+        chosen = next((t for t in tools if marker and t["name"] == marker[0]), None)
+        if chosen is not None and marker is not None:
+            marker_args = marker[1]
+        if chosen is None and choice in ("required", "any"):
             chosen = tools[0]
     if chosen is None:
         return None
-    args = T.tool_arguments(chosen.get("parameters") or {}, last_text)
+    args = marker_args if marker_args is not None else T.tool_arguments(chosen.get("parameters") or {}, last_text)
     return {
         "id": "call_" + hashlib.sha256(last_text.encode()).hexdigest()[:24],
         "type": "function",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import random
 import re
@@ -180,3 +181,33 @@ def tool_arguments(schema: Any, prompt: str) -> dict[str, Any]:
 def _city_in(prompt: str) -> str:
     match = re.search(r"\b(?:in|at|for)\s+([A-Z][a-zA-Z]+(?:\s[A-Z][a-zA-Z]+)?)", prompt)
     return match.group(1) if match else "Paris"
+
+
+CALL_MARKER = "[[call:"
+
+
+def tool_marker(text: str) -> tuple[str, dict[str, Any] | None] | None:
+    """The explicit tool-call trigger in a prompt: `[[call:NAME]]` or `[[call:NAME {json args}]]`.
+
+    The emulator calls a tool only when the last user turn carries this marker (or the request
+    forces a tool: tool_choice any/tool, Gemini mode ANY, OpenAI required/function), never because a
+    tool's name appears in the prompt (Claude Code's system prompt names all its tools).
+    Returns (name, args or None) of the first well-formed marker, or None.
+    """
+    start = text.find(CALL_MARKER)
+    while start != -1:
+        rest = text[start + len(CALL_MARKER):]
+        match = re.match(r"([A-Za-z0-9_.\-]+)\s*", rest)
+        if match:
+            name, tail = match.group(1), rest[match.end():]
+            if tail.startswith("]]"):
+                return name, None
+            if tail.startswith("{"):
+                try:
+                    args, end = json.JSONDecoder().raw_decode(tail)
+                except ValueError:
+                    args, end = None, 0
+                if isinstance(args, dict) and tail[end:].lstrip().startswith("]]"):
+                    return name, args
+        start = text.find(CALL_MARKER, start + 1)
+    return None

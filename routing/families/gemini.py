@@ -173,7 +173,7 @@ def contents_from_messages(messages: list[Json]) -> tuple[list[Json], Json | Non
 
 def generation_config(request: Json) -> Json:
     config: Json = {}
-    for source, name in (("temperature", "temperature"), ("top_p", "topP"), ("seed", "seed"),
+    for source, name in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK"), ("seed", "seed"),
                          ("presence_penalty", "presencePenalty"), ("frequency_penalty", "frequencyPenalty")):
         if request.get(source) is not None:
             config[name] = request[source]

@@ -68,7 +68,7 @@ def test_it_streams_a_chat_completion_chunk_by_chunk(client, vertex, model):
 
 @pytest.mark.parametrize("model", [GEMINI, CLAUDE])
 def test_it_returns_tool_calls_and_accepts_the_tool_result(client, vertex, model):
-    messages = [{"role": "user", "content": "What is the weather in Paris?"}]
+    messages = [{"role": "user", "content": "What is the weather in Paris? [[call:get_weather]]"}]
     first = client.chat.completions.create(model=model, messages=messages, tools=[WEATHER_TOOL])
     choice = first.choices[0]
     assert choice.finish_reason == "tool_calls"
@@ -89,7 +89,7 @@ def test_it_returns_tool_calls_and_accepts_the_tool_result(client, vertex, model
 
 def test_it_streams_tool_calls(client, vertex):
     stream = client.chat.completions.create(
-        model=CLAUDE, messages=[{"role": "user", "content": "weather in Oslo?"}], tools=[WEATHER_TOOL], stream=True
+        model=CLAUDE, messages=[{"role": "user", "content": "weather in Oslo? [[call:get_weather]]"}], tools=[WEATHER_TOOL], stream=True
     )
     calls = [tc for c in stream if c.choices for tc in (c.choices[0].delta.tool_calls or [])]
     assert calls[0].function.name == "get_weather"
@@ -168,7 +168,7 @@ def test_answers_pass_the_sdk_s_strict_validation(client, live_v1, vertex, model
     from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
     raw = client.chat.completions.with_raw_response.create(
-        model=model, messages=[{"role": "user", "content": "weather in Rome?"}], tools=[WEATHER_TOOL])
+        model=model, messages=[{"role": "user", "content": "weather in Rome? [[call:get_weather]]"}], tools=[WEATHER_TOOL])
     ChatCompletion.model_validate(raw.http_response.json())
     headers = {"Authorization": f"Bearer {client.api_key}"}
     with live_v1.http.stream("POST", "/v1/chat/completions", headers=headers, json={

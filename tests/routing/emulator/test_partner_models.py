@@ -63,7 +63,7 @@ def test_partner_maas_calls_a_function_when_asked(maas):
         "type": "object", "properties": {"location": {"type": "string"}}}}}]
     completion = maas.chat.completions.create(
         model="meta/llama-3.3-70b-instruct-maas", tools=tools,
-        messages=[{"role": "user", "content": "What's the weather in Madrid?"}],
+        messages=[{"role": "user", "content": "What's the weather in Madrid? [[call:get_weather]]"}],
     )
     call = completion.choices[0].message.tool_calls[0]
     assert completion.choices[0].finish_reason == "tool_calls"

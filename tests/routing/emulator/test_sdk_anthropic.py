@@ -67,7 +67,7 @@ def test_count_tokens_uses_the_count_tokens_model_path(claude, vertex):
     assert sent["body"]["model"] == SONNET
 
 
-def test_a_tool_named_in_the_prompt_is_called(claude, vertex):
+def test_a_tool_is_called_when_the_last_turn_carries_the_call_marker(claude, vertex):
     tools = [
         {
             "name": "get_weather",
@@ -77,7 +77,7 @@ def test_a_tool_named_in_the_prompt_is_called(claude, vertex):
     ]
     message = claude.messages.create(
         model=SONNET, max_tokens=512, tools=tools,
-        messages=[{"role": "user", "content": "What is the weather in Lisbon?"}],
+        messages=[{"role": "user", "content": "What is the weather in Lisbon? [[call:get_weather]]"}],
     )
     assert message.stop_reason == "tool_use"
     use = next(block for block in message.content if block.type == "tool_use")
@@ -88,7 +88,7 @@ def test_a_tool_named_in_the_prompt_is_called(claude, vertex):
 def test_streamed_tool_use_arrives_as_input_json_deltas(claude, vertex):
     tools = [{"name": "lookup", "input_schema": {"type": "object", "properties": {"query": {"type": "string"}}}}]
     with claude.messages.stream(
-        model=SONNET, max_tokens=512, tools=tools, messages=[{"role": "user", "content": "please lookup cats"}]
+        model=SONNET, max_tokens=512, tools=tools, messages=[{"role": "user", "content": "please lookup cats [[call:lookup]]"}]
     ) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_message()
@@ -96,7 +96,7 @@ def test_streamed_tool_use_arrives_as_input_json_deltas(claude, vertex):
     assert final.content[-1].type == "tool_use"
     assert "cats" in final.content[-1].input["query"]
     plain = claude.messages.create(
-        model=SONNET, max_tokens=512, tools=tools, messages=[{"role": "user", "content": "please lookup cats"}]
+        model=SONNET, max_tokens=512, tools=tools, messages=[{"role": "user", "content": "please lookup cats [[call:lookup]]"}]
     )
     assert final.content[-1].input == plain.content[-1].input
 

@@ -58,7 +58,7 @@ def test_a_system_instruction_shapes_the_answer_and_counts_as_prompt(client, ver
     assert pirate.usage_metadata.prompt_token_count > plain.usage_metadata.prompt_token_count
 
 
-def test_a_declared_function_is_called_when_the_prompt_asks_for_weather(client, vertex):
+def test_a_declared_function_is_called_when_the_prompt_carries_the_call_marker(client, vertex):
     tool = types.Tool(
         function_declarations=[
             types.FunctionDeclaration(
@@ -70,7 +70,7 @@ def test_a_declared_function_is_called_when_the_prompt_asks_for_weather(client, 
         ]
     )
     response = client.models.generate_content(
-        model="gemini-2.0-flash", contents="What's the weather in Oslo?",
+        model="gemini-2.0-flash", contents="What's the weather in Oslo? [[call:get_weather]]",
         config=types.GenerateContentConfig(tools=[tool]),
     )
     call = response.function_calls[0]

@@ -92,7 +92,7 @@ async def test_a_claude_thinking_stream_carries_reasoning_then_text_then_usage(v
 
 @pytest.mark.parametrize("alias", ["flash", "sonnet"])
 async def test_a_tool_round_trip_sends_the_result_back_and_gets_an_answer(router, alias):
-    ask = [{"role": "user", "content": "What is the weather in Paris?"}]
+    ask = [{"role": "user", "content": "What is the weather in Paris? [[call:get_weather]]"}]
     first = (await router.chat({"model": alias, "messages": ask, "tools": [WEATHER]})).response
     message = first["choices"][0]["message"]
     assert first["choices"][0]["finish_reason"] == "tool_calls"

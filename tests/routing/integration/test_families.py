@@ -94,7 +94,7 @@ async def test_each_family_streams_chat_chunks_as_they_arrive(vertex, router, al
 
 @pytest.mark.parametrize("alias", ["flash", "sonnet", "mistral", "llama", "tuned"])
 async def test_each_family_returns_tool_calls(router, alias):
-    result = await router.chat(ask(alias, "What is the weather in Paris?", tools=[WEATHER_TOOL]))
+    result = await router.chat(ask(alias, "What is the weather in Paris? [[call:get_weather]]", tools=[WEATHER_TOOL]))
 
     choice = result.response["choices"][0]
     assert choice["finish_reason"] == "tool_calls"
@@ -105,7 +105,7 @@ async def test_each_family_returns_tool_calls(router, alias):
 
 @pytest.mark.parametrize("alias", ["flash", "sonnet", "llama"])
 async def test_tool_calls_stream_as_tool_call_deltas(router, alias):
-    stream = await router.chat_stream(ask(alias, "What is the weather in Paris?", tools=[WEATHER_TOOL]))
+    stream = await router.chat_stream(ask(alias, "What is the weather in Paris? [[call:get_weather]]", tools=[WEATHER_TOOL]))
     chunks = [c async for c in stream]
 
     deltas = [tc for c in chunks if c["choices"] for tc in c["choices"][0]["delta"].get("tool_calls") or []]
