@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.django_data",
     "tests.fixtures.gateway",
+    "tests.fixtures.native_clients",
 ]
 
 

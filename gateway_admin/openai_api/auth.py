@@ -97,7 +97,12 @@ def bearer_token(request: HttpRequest) -> str:
 
 async def authenticate(request: HttpRequest) -> TokenInfo:
     """The caller's token, or GatewayError 401 (missing, malformed, unknown, revoked or expired)."""
-    raw = bearer_token(request)
+    return await authenticate_token(bearer_token(request))
+
+
+async def authenticate_token(raw: str) -> TokenInfo:
+    """The token for a raw `vga_...` string, however the surface's clients send it (a bearer
+    header, `x-api-key`, `x-goog-api-key`); GatewayError 401 when unknown, revoked or expired."""
     digest = hashlib.sha256(raw.encode()).hexdigest()
     now = time.monotonic()
     hit = _cache.get(digest)
@@ -137,4 +142,4 @@ async def _lookup_once(digest: str, raw: str) -> TokenInfo | None:
     return info
 
 
-__all__ = ["TokenInfo", "authenticate", "bearer_token", "clear_cache", "forget_token"]
+__all__ = ["TokenInfo", "authenticate", "authenticate_token", "bearer_token", "clear_cache", "forget_token"]
