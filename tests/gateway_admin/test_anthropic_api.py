@@ -257,3 +257,14 @@ def test_bad_input_gets_anthropic_errors_and_nothing_reaches_vertex(live_v1, dem
 
 def test_head_of_the_root_answers_200_for_claude_codes_probe(live_v1):
     assert live_v1.http.head("/").status_code == 200
+
+
+def test_the_tokens_request_rate_limit_holds_with_anthropics_error(live_v1, demo_key, developer_user,
+                                                                   api_token_factory, vertex):
+    client = sdk(live_v1, api_token_factory(developer_user, name="slow", rpm_limit=1))
+    assert client.messages.create(model=CLAUDE, max_tokens=32, messages=HELLO).content[0].text
+    with pytest.raises(anthropic.RateLimitError) as limited:
+        client.messages.create(model=CLAUDE, max_tokens=32, messages=HELLO)
+    assert limited.value.body["error"]["type"] == "rate_limit_error"
+    assert int(limited.value.response.headers["retry-after"]) >= 1
+    assert len(claude_records(vertex)) == 1
