@@ -306,13 +306,14 @@ class AttemptRunner:
         return _Exchange(200, resp.headers, None, resp, raw, first)
 
     def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
-        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else ())
+        version = getattr(wire, "api_version", "v1")
+        key = (cand.key.project_id, region, wire.resource, tuple(wire.query.items()) if wire.query else (), version)
         hit = self._urls.get(key)
         if hit is not None:
             return hit
         try:
             url = endpoints.build_url(project_id=cand.key.project_id, region=region, resource=wire.resource,
-                                      override=self.base_url, query=wire.query or None)
+                                      override=self.base_url, query=wire.query or None, api_version=version)
             url = endpoints.check_url(url, override=self.base_url)
         except ConfigError as exc:
             raise ConfigurationError(f"Key {cand.key.name or cand.key.key_id}: {exc.field}: {exc.message}") from None

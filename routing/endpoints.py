@@ -5,8 +5,9 @@
   The one place a region becomes a host.
 - `base_url_for(region, override=None) -> str`: "https://{host}", or the operator override
   (emulator / private endpoint) which keeps the path layout.
-- `location_path(project_id, region) -> str`: "/v1/projects/{p}/locations/{r}".
-- `build_url(*, project_id, region, resource, override=None, query=None) -> str`: base + location
+- `location_path(project_id, region, api_version="v1") -> str`: "/v1/projects/{p}/locations/{r}"
+  ("/v1beta1/..." for the pass-through of v1beta1 callers).
+- `build_url(*, project_id, region, resource, override=None, query=None, api_version="v1") -> str`: base + location
   path + "/" + resource; validates project, region and every resource segment (model ids included).
 - `check_url(url, *, override=None) -> str`: https, no userinfo, no port, host in `allowed_hosts()`
   (or, with an override, exactly the override's scheme, host and port, under its path);
@@ -85,9 +86,14 @@ def base_url_for(region: str, override: str | None = None) -> str:
     return f"https://{host_for_region(region)}"
 
 
-def location_path(project_id: str, region: str) -> str:
-    """"/v1/projects/{project_id}/locations/{region}", both validated."""
-    return f"/v1/projects/{validate_project_id(project_id)}/locations/{validate_region(region)}"
+API_VERSIONS = ("v1", "v1beta1")
+
+
+def location_path(project_id: str, region: str, api_version: str = "v1") -> str:
+    """"/v1/projects/{project_id}/locations/{region}" (or /v1beta1/...), all validated."""
+    if api_version not in API_VERSIONS:
+        raise ConfigError("api_version", f"{str(api_version)[:20]!r} is not a Vertex API version (v1 or v1beta1).")
+    return f"/{api_version}/projects/{validate_project_id(project_id)}/locations/{validate_region(region)}"
 
 
 def _validate_resource(resource: str) -> str:
@@ -105,13 +111,13 @@ def _validate_resource(resource: str) -> str:
 
 
 def build_url(*, project_id: str, region: str, resource: str, override: str | None = None,
-              query: Mapping[str, str] | None = None) -> str:
+              query: Mapping[str, str] | None = None, api_version: str = "v1") -> str:
     """The full URL of a Vertex resource, checked by `check_url` before it is returned.
 
     `resource` is the path after the location, e.g. "publishers/google/models/gemini-2.0-flash:
     generateContent" or "endpoints/openapi/chat/completions".
     """
-    path = f"{location_path(project_id, region)}/{_validate_resource(resource)}"
+    path = f"{location_path(project_id, region, api_version)}/{_validate_resource(resource)}"
     url = base_url_for(region, override) + path
     if query:
         for name, value in query.items():

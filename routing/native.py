@@ -7,7 +7,7 @@ the OpenAI calls (routing.attempts), but the caller's body is passed through:
   `anthropic_version: "vertex-2023-10-16"` set (everything else untouched: system, tools,
   tool_choice, thinking, cache_control on any block, metadata, context_management, output_config,
   images, documents); the `anthropic-beta` values go through routing.betas and the kept ones are sent
-  as the `anthropic-beta` header; the answer (or each stream event) comes back as Vertex sent it.
+  as the `anthropic-beta` header, the caller's `anthropic-version` header (if given) as is; the answer (or each stream event) comes back as Vertex sent it.
 - Other chat families (Gemini...) go through routing.messages (Anthropic <-> Chat Completions) and
   their own adapter; betas are not forwarded there (every one is reported as dropped).
 - Count tokens (Claude): `count-tokens:rawPredict` with `model` = the target, `anthropic_version`,
@@ -18,7 +18,9 @@ the OpenAI calls (routing.attempts), but the caller's body is passed through:
   (Vertex accepts the SDK's value when the SDK calls it directly; rewriting it would re-encode the
   body). `region_preference` (the location in the caller's URL) is tried first when the key's
   `region_failover` allows leaving the key's region for it and the catalog does not say the model is
-  not served there; otherwise the key's region is used, as for every other call.
+  not served there; otherwise the key's region is used, as for every other call. The API version
+  the caller used (v1 or v1beta1: google-genai's default) is kept, since some fields exist only in
+  v1beta1.
 
 A candidate whose region the catalog says does not serve the target (a `global` key asked for
 Claude Opus 4.1, which seed 004 says needs a regional endpoint) starts at the first region that
@@ -28,6 +30,7 @@ does and that the key's `region_failover` allows, instead of spending a call on 
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -36,6 +39,8 @@ import orjson
 
 from routing.attempts import Call, Slot, wire_request
 from routing.betas import parse_betas
+from routing.catalog import is_known_region
+from routing.endpoints import API_VERSIONS
 from routing.errors import InvalidRequestError, UpstreamServerError
 from routing.families.anthropic import ANTHROPIC_VERSION, COUNT_TOKENS_RESOURCE
 from routing.families.base import WireRequest
@@ -50,6 +55,7 @@ if TYPE_CHECKING:
     from routing.router import Candidate, Router
 
 Json = dict[str, Any]
+_API_DATE = re.compile(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}")
 COUNT_FIELDS = ("messages", "system", "tools", "tool_choice", "thinking")
 STREAM_ACTIONS = frozenset({"streamRawPredict", "streamGenerateContent"})
 # Vertex actions the pass-through forwards, per family of the resolved target.
@@ -72,6 +78,43 @@ def _body_model(body: Any) -> str:
     if not isinstance(model, str) or not model:
         raise InvalidRequestError("model: required (the model to call).")
     return model
+
+
+def _translatable(candidates: list[Candidate], body: Json, alias: str, capability: str
+                  ) -> tuple[list[Candidate], Json | None]:
+    """(candidates to try, the chat translation of `body` or None when only Claude is tried).
+
+    Claude candidates take the body as it is; the others need the translation and the capability.
+    When some candidates are Claude and the body cannot be translated (a server tool...), only the
+    Claude ones are tried, so the answer never depends on which key the weighted order put first.
+    """
+    others = [c for c in candidates if c.family != "anthropic"]
+    if not others:
+        return candidates, None
+    claude = [c for c in candidates if c.family == "anthropic"]
+    able = [c for c in others if c.adapter.supports(capability)]
+    try:
+        chat: Json | None = {**messages_to_chat(body), "model": alias}
+    except InvalidRequestError:
+        if claude:
+            return claude, None
+        raise
+    if not able and not claude:
+        what = "answer the Messages API" if capability == "chat" else "count tokens"
+        raise InvalidRequestError(f"{alias} ({others[0].target}) cannot {what}; pick a chat model.")
+    keep = set(map(id, claude + able))
+    return [c for c in candidates if id(c) in keep], chat
+
+
+def _claude_headers(kept: list[str], anthropic_version: str | None) -> dict[str, str]:
+    """The headers a Claude call carries besides auth: the kept betas, and the caller's
+    `anthropic-version` header (Claude Code sends 2023-06-01; gateways must forward it)."""
+    headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+    if anthropic_version is not None:
+        if not isinstance(anthropic_version, str) or not _API_DATE.fullmatch(anthropic_version):
+            raise InvalidRequestError("anthropic-version: must be a dated API version like 2023-06-01.")
+        headers["anthropic-version"] = anthropic_version
+    return headers
 
 
 def _loads(ex: Any, slot: Slot) -> Any:
@@ -114,7 +157,8 @@ class NativeCalls:
             return cand
         mode = cand.key.region_failover
         catalog = router.catalog
-        if (preference and preference != cand.region and allowed_failover(cand.region, [preference], mode)
+        if (preference and preference != cand.region and is_known_region(preference)
+                and allowed_failover(cand.region, [preference], mode)
                 and catalog.is_served(cand.target, preference) is not False):
             return dataclasses.replace(cand, region=preference)
         if catalog.is_served(cand.target, cand.region) is False:
@@ -135,27 +179,21 @@ class NativeCalls:
     # -- /v1/messages ------------------------------------------------------------------------------
 
     async def messages(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None,
-                       stream: bool) -> Any:
+                       stream: bool, anthropic_version: str | None = None) -> Any:
         router = self.router
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
         requested, kept, dropped = self._betas("messages", betas, extra)
-        candidates = router.candidates(alias, key_id=key_id)
-        chat: Json | None = None
-        if any(c.family != "anthropic" for c in candidates):
-            if not candidates[0].adapter.supports("chat") and candidates[0].family != "anthropic":
-                raise InvalidRequestError(f"{model} ({candidates[0].target}) cannot answer the Messages API; "
-                                          "pick a chat model.")
-            chat = {**messages_to_chat(body), "model": alias}
-            if stream:
-                chat.update(stream=True, stream_options={"include_usage": True})
+        candidates, chat = _translatable(router.candidates(alias, key_id=key_id), body, alias, "chat")
+        if chat is not None and stream:
+            chat.update(stream=True, stream_options={"include_usage": True})
         claude_body = {k: v for k, v in body.items() if k != "model"}
         claude_body["anthropic_version"] = ANTHROPIC_VERSION
         if stream:
             claude_body["stream"] = True
         elif claude_body.get("stream"):
             del claude_body["stream"]
-        headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+        headers = _claude_headers(kept, anthropic_version)
 
         def build(adapter: Any, cand: Candidate) -> WireRequest:
             if cand.family == "anthropic":
@@ -197,16 +235,14 @@ class NativeCalls:
 
         return await router._runner.route(call, slots, finish, stream=False)
 
-    async def count_tokens(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None
-                           ) -> RouteResult:
+    async def count_tokens(self, body: Json, *, betas: str | Sequence[str] | None, key_id: str | None,
+                           anthropic_version: str | None = None) -> RouteResult:
         router = self.router
         model = _body_model(body)
         alias, extra = router.resolve_model(model)
         requested, kept, dropped = self._betas("count_tokens", betas, extra)
-        candidates = router.candidates(alias, key_id=key_id)
-        chat = ({**messages_to_chat(body), "model": alias} if any(c.family != "anthropic" for c in candidates)
-                else None)
-        headers = {"anthropic-beta": ",".join(kept)} if kept else {}
+        candidates, chat = _translatable(router.candidates(alias, key_id=key_id), body, alias, "count_tokens")
+        headers = _claude_headers(kept, anthropic_version)
 
         def build(adapter: Any, cand: Candidate) -> WireRequest:
             if cand.family == "anthropic":
@@ -238,11 +274,13 @@ class NativeCalls:
     # -- /vertex pass-through -------------------------------------------------------------------
 
     async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None,
-                     region_preference: str | None, key_id: str | None, query: Mapping[str, str] | None
-                     ) -> RouteResult | RawRouteStream:
+                     region_preference: str | None, key_id: str | None, query: Mapping[str, str] | None,
+                     api_version: str = "v1", anthropic_version: str | None = None) -> RouteResult | RawRouteStream:
         router = self.router
         if not isinstance(body, bytes | bytearray):
             raise InvalidRequestError("body: the request body must be bytes.")
+        if api_version not in API_VERSIONS:
+            raise InvalidRequestError(f"api_version: must be one of {', '.join(API_VERSIONS)}.")
         alias, extra = router.resolve_model(model_alias)
         candidates = router.candidates(alias, key_id=key_id)
         family = candidates[0].family
@@ -264,10 +302,10 @@ class NativeCalls:
             if not isinstance(parsed_body, dict):
                 raise InvalidRequestError("body: must be a JSON object.")
 
+        claude_headers = _claude_headers(kept, anthropic_version)
+
         def build(adapter: Any, cand: Candidate) -> WireRequest:
-            headers: dict[str, str] = {}
-            if cand.family == "anthropic" and kept:
-                headers["anthropic-beta"] = ",".join(kept)
+            headers = claude_headers if cand.family == "anthropic" else {}
             if cand.family == "tuned":
                 resource = f"endpoints/{cand.target}:{action}"
             elif action == "count-tokens":
@@ -278,7 +316,7 @@ class NativeCalls:
                        else bytes(body))
             # orjson serialises a Fragment as its bytes, unchanged: the body goes out verbatim.
             return WireRequest(resource, cast(Json, orjson.Fragment(content)), query=wire_query, stream=stream,
-                               headers=headers)
+                               headers=headers, api_version=api_version)
 
         def dropped_for(cand: Candidate) -> list[str]:
             return dropped if cand.family == "anthropic" else requested

@@ -106,6 +106,8 @@ class RawRouteStream:
         self.usage: Json | None = None
         self.latency_ms: float | None = None
         self.status = 200
+        # What Vertex said it sent: text/event-stream, or application/json for a JSON-array stream.
+        self.content_type: str = response.headers.get("content-type", "") if hasattr(response, "headers") else ""
         self._response = response
         self._raw = raw
         self._first: bytes | None = first

@@ -46,12 +46,15 @@ NATIVE CALLS (routing/native.py; Anthropic- and Vertex-dialect clients):
 
         Router(..., betas: BetaTable | None = None)      # routing.betas; admin overrides on top
         async def messages(self, body: dict, *, betas: str | list[str] | None = None,
-                           key_id: str | None = None) -> RouteResult
-        async def messages_stream(self, body, *, betas=None, key_id=None) -> RawRouteStream
-        async def messages_count_tokens(self, body, *, betas=None, key_id=None) -> RouteResult
+                           key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult
+        async def messages_stream(self, body, *, betas=None, key_id=None, anthropic_version=None) -> RawRouteStream
+        async def messages_count_tokens(self, body, *, betas=None, key_id=None, anthropic_version=None
+                                        ) -> RouteResult
         async def vertex(self, model_alias: str, action: str, body: bytes, *, betas=None,
                          region_preference: str | None = None, key_id=None,
-                         query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream
+                         query: Mapping[str, str] | None = None, api_version: str = "v1",
+                         anthropic_version: str | None = None) -> RouteResult | RawRouteStream
+        # anthropic_version: the caller's `anthropic-version` header, forwarded to Claude targets
         def resolve_model(self, name: str) -> tuple[str, list[str]]   # (alias, betas to add)
         def alias_for_target(self, target: str) -> str | None
 
@@ -135,6 +138,7 @@ class Router:
                                      policy=self.policy, client=client, cooldowns=cooldowns or COOLDOWNS)
         self._by_alias: dict[str, list[Candidate]] | None = None
         self._native = NativeCalls(self)
+        self._by_target: dict[str, str] | None = None
 
     # -- candidates ------------------------------------------------------------------------------
 
@@ -167,16 +171,16 @@ class Router:
         compiled = self._compiled()
         if target in compiled:
             return target
-        exact = sorted(a for a, cands in compiled.items() if any(c.target == target for c in cands))
-        if exact:
-            return exact[0]
-        if "@" not in target:
-            dated = sorted((c.target, a) for a, cands in compiled.items() for c in cands
-                           if c.target.split("@", 1)[0] == target)
-            if dated:
-                newest = dated[-1][0]
-                return next(a for t, a in dated if t == newest)
-        return None
+        if self._by_target is None:
+            by_target: dict[str, str] = {}
+            for alias in sorted(compiled):
+                for cand in compiled[alias]:
+                    by_target.setdefault(cand.target, alias)
+            undated: dict[str, str] = {}
+            for dated in sorted(t for t in by_target if "@" in t):  # the newest version wins
+                undated[dated.split("@", 1)[0]] = by_target[dated]
+            self._by_target = {**undated, **by_target}
+        return self._by_target.get(target)
 
     def resolve_model(self, name: str) -> tuple[str, list[str]]:
         """(alias, betas to add) for a model name an Anthropic- or Vertex-dialect client sent: a
@@ -287,31 +291,36 @@ class Router:
     # -- native calls (routing/native.py) ---------------------------------------------------------
 
     async def messages(self, body: Json, *, betas: str | Sequence[str] | None = None,
-                       key_id: str | None = None) -> RouteResult:
+                       key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult:
         """The Anthropic Messages API: `response` is the Message (as Vertex sent it for Claude),
-        `usage` normalised, `betas_dropped` the anthropic-beta values not forwarded."""
-        return cast(RouteResult, await self._native.messages(body, betas=betas, key_id=key_id, stream=False))
+        `usage` normalised, `betas_dropped` the anthropic-beta values not forwarded.
+        `anthropic_version`: the caller's `anthropic-version` header, forwarded to Claude."""
+        return cast(RouteResult, await self._native.messages(body, betas=betas, key_id=key_id, stream=False,
+                                                             anthropic_version=anthropic_version))
 
     async def messages_stream(self, body: Json, *, betas: str | Sequence[str] | None = None,
-                              key_id: str | None = None) -> RawRouteStream:
+                              key_id: str | None = None, anthropic_version: str | None = None) -> RawRouteStream:
         """A streamed Message: bytes, one Anthropic SSE event each (Claude: exactly as Vertex sent them)."""
-        return cast(RawRouteStream, await self._native.messages(body, betas=betas, key_id=key_id, stream=True))
+        return cast(RawRouteStream, await self._native.messages(body, betas=betas, key_id=key_id, stream=True,
+                                                                anthropic_version=anthropic_version))
 
     async def messages_count_tokens(self, body: Json, *, betas: str | Sequence[str] | None = None,
-                                    key_id: str | None = None) -> RouteResult:
+                                    key_id: str | None = None, anthropic_version: str | None = None) -> RouteResult:
         """Anthropic count_tokens: `response` is `{"input_tokens": N}`."""
-        return await self._native.count_tokens(body, betas=betas, key_id=key_id)
+        return await self._native.count_tokens(body, betas=betas, key_id=key_id, anthropic_version=anthropic_version)
 
     async def vertex(self, model_alias: str, action: str, body: bytes, *, betas: str | Sequence[str] | None = None,
                      region_preference: str | None = None, key_id: str | None = None,
-                     query: Mapping[str, str] | None = None) -> RouteResult | RawRouteStream:
+                     query: Mapping[str, str] | None = None, api_version: str = "v1",
+                     anthropic_version: str | None = None) -> RouteResult | RawRouteStream:
         """Vertex pass-through: the caller's bytes to `{model}:{action}` on the gateway's own key,
         project and region. `action`: rawPredict, streamRawPredict, count-tokens (Claude; model_alias
         is then the body's `model`), generateContent, streamGenerateContent, countTokens, predict.
-        `query`: only `alt=sse` is forwarded. Streams are RawRouteStream (bytes as Vertex sent
+        `query`: only `alt=sse` is forwarded; `api_version`: "v1" or "v1beta1", as the caller used. Streams are RawRouteStream (bytes as Vertex sent
         them); other answers a RouteResult with `raw_body` and `status`."""
         return await self._native.vertex(model_alias, action, body, betas=betas,
-                                         region_preference=region_preference, key_id=key_id, query=query)
+                                         region_preference=region_preference, key_id=key_id, query=query,
+                                         api_version=api_version, anthropic_version=anthropic_version)
 
     # -- plumbing --------------------------------------------------------------------------------
 

@@ -127,11 +127,13 @@ def from_openai(usage: Json | None) -> Json | None:
 
 
 class UsageReader:
-    """Collects usage from Claude Messages / stream events and Gemini responses / stream chunks."""
+    """Collects usage from Claude Messages / stream events, Gemini responses / stream chunks and
+    OpenAI-shaped answers / chunks (Mistral and partner models on rawPredict)."""
 
     def __init__(self) -> None:
         self._claude: Json = {}
         self._gemini: Json | None = None
+        self._openai: Json | None = None
         self.seen = False
 
     def read(self, data: Json) -> bool:
@@ -151,9 +153,16 @@ class UsageReader:
             self._gemini = meta
             self.seen = True
             return True
+        usage = data.get("usage")
+        if isinstance(usage, dict) and "prompt_tokens" in usage:  # Mistral / partner chat (OpenAI shape)
+            self._openai = usage
+            self.seen = True
+            return True
         return False
 
     def normalised(self) -> Json | None:
         if self._gemini is not None:
             return from_gemini(self._gemini)
+        if self._openai is not None:
+            return from_openai(self._openai)
         return from_claude(self._claude) if self._claude else None

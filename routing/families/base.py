@@ -82,6 +82,7 @@ class WireRequest:
     query: dict[str, str] = field(default_factory=dict)
     stream: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    api_version: str = "v1"  # "v1beta1" only for the Vertex pass-through of v1beta1 callers
 
 
 @runtime_checkable

@@ -98,3 +98,13 @@ def test_usage_normalises_gemini_and_openai_shapes():
         "cached_tokens": 300, "cache_write_tokens": 100}}) == {"input_tokens": 100, "output_tokens": 9,
                                                                 "cache_read_tokens": 300, "cache_write_tokens": 100}
     assert from_openai(None) is None
+
+
+def test_usage_is_read_from_openai_shaped_chunks_too():
+    from routing.usage import UsageReader
+
+    reader = UsageReader()
+    assert not reader.read({"choices": [{"delta": {"content": "x"}}]})
+    assert reader.read({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 2}})
+    assert reader.normalised() == {"input_tokens": 7, "output_tokens": 2, "cache_read_tokens": 0,
+                                   "cache_write_tokens": 0}

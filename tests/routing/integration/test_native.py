@@ -411,3 +411,115 @@ async def test_an_action_the_model_does_not_answer_is_refused_before_any_call(ve
     with pytest.raises(InvalidRequestError) as caught:
         await router.vertex(SONNET, "generateContent", b"{}")
     assert "action" in caught.value.user_message and vertex.requests(path_contains="publishers") == []
+
+
+async def test_the_pass_through_keeps_the_callers_api_version(vertex, router_for):
+    router = router_for(claude_key(vertex))
+    raw = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+
+    await router.vertex(FLASH, "generateContent", raw, api_version="v1beta1")
+    await router.vertex(FLASH, "generateContent", raw)
+
+    paths = [r["path"] for r in vertex.requests(path_contains=":generateContent")]
+    assert [p.split("/")[1] for p in paths] == ["v1beta1", "v1"]
+    with pytest.raises(InvalidRequestError):
+        await router.vertex(FLASH, "generateContent", raw, api_version="v2")
+
+
+async def test_the_anthropic_sdk_reads_gemini_translated_answers_and_streams(vertex, router_for):
+    from anthropic.lib.streaming._messages import accumulate_event
+    from anthropic.types import Message, RawMessageStreamEvent
+    from pydantic import TypeAdapter
+
+    router = router_for(claude_key(vertex))
+    body = {"model": "flash", "max_tokens": 300, "tools": CLAUDE_CODE_BODY["tools"],
+            "thinking": {"type": "enabled", "budget_tokens": 1024},
+            "messages": [{"role": "user", "content": 'Why? [[call:Bash {"command": "pwd"}]]'}]}
+
+    plain = Message.model_validate((await router.messages(body)).response)
+    stream = await router.messages_stream(body)
+    events = TypeAdapter(RawMessageStreamEvent)
+    snapshot = None
+    buffers: dict[int, bytes] = {}
+    async for item in stream:
+        snapshot = accumulate_event(event=events.validate_json(item.split(b"data: ", 1)[1]),
+                                    current_snapshot=snapshot, json_bufs=buffers)
+
+    assert snapshot is not None and plain.stop_reason == snapshot.stop_reason == "tool_use"
+    assert [b.type for b in snapshot.content] == [b.type for b in plain.content]
+    assert snapshot.content[-1].input == plain.content[-1].input == {"command": "pwd"}
+    assert snapshot.usage.output_tokens == plain.usage.output_tokens > 0
+
+
+async def test_the_pass_through_streams_mistral_and_reads_its_usage(vertex, router_for):
+    router = router_for(make_key(vertex, region="us-central1", deployments={"mistral": "mistral-small-2503"}))
+    raw = orjson.dumps({"model": "mistral-small-2503", "stream": True,
+                        "messages": [{"role": "user", "content": "Tell me about rivers"}]})
+
+    stream = await router.vertex("mistral", "streamRawPredict", raw)
+    items = [item async for item in stream]
+
+    assert stream.content_type.startswith("text/event-stream")
+    assert items[-1].strip() == b"data: [DONE]"
+    assert b"".join(items).count(b"\n\n") == len(items)
+    final = orjson.loads(items[-2].split(b"data: ", 1)[1])
+    assert stream.usage == {"input_tokens": final["usage"]["prompt_tokens"],
+                            "output_tokens": final["usage"]["completion_tokens"],
+                            "cache_read_tokens": 0, "cache_write_tokens": 0}
+    assert vertex.requests(path_contains="mistral-small-2503:streamRawPredict")[-1]["body"] == orjson.loads(raw)
+
+
+async def test_an_unknown_region_preference_is_ignored(vertex, router_for):
+    router = router_for(claude_key(vertex, region="us-east5"))
+    raw = orjson.dumps({"anthropic_version": "vertex-2023-10-16", "max_tokens": 10,
+                        "messages": [{"role": "user", "content": "hi"}]})
+    result = await router.vertex(SONNET4, "rawPredict", raw, region_preference="moon-base1")
+    assert [(a.region, a.status) for a in result.attempts] == [("us-east5", 200)]
+
+
+def test_alias_for_target_prefers_the_alias_named_like_the_target_then_sorted_then_newest(vertex):
+    from routing.router import Router
+
+    router = Router([claude_key(vertex, deployments={
+        "b-sonnet": SONNET, "a-sonnet": SONNET, "old": "claude-sonnet-4@20250514",
+        "claude-sonnet-4@20250514": "claude-sonnet-4@20250514", "newer": "claude-opus-4@20250514",
+        "newest": "claude-opus-4-1@20250805"})], base_url=vertex.base_url)
+
+    assert router.alias_for_target(SONNET) == "a-sonnet"
+    assert router.alias_for_target("claude-sonnet-4@20250514") == "claude-sonnet-4@20250514"
+    assert router.alias_for_target("claude-sonnet-4-5") == "a-sonnet"
+    assert router.alias_for_target("claude-opus-4-1") == "newest"
+    assert router.alias_for_target("claude-haiku-4-5") is None
+
+
+async def test_the_callers_anthropic_version_header_is_forwarded_to_claude_only(vertex, router_for):
+    router = router_for(claude_key(vertex))
+    ask = {"max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+
+    await router.messages({"model": "sonnet", **ask}, anthropic_version="2023-06-01")
+    await router.messages({"model": "flash", **ask}, anthropic_version="2023-06-01")
+    await router.vertex(SONNET, "rawPredict", orjson.dumps({"anthropic_version": "vertex-2023-10-16", **ask}),
+                        anthropic_version="2023-06-01")
+
+    assert [r["headers"].get("anthropic-version") for r in vertex.requests(path_contains=":rawPredict")] == [
+        "2023-06-01", "2023-06-01"]
+    assert "anthropic-version" not in vertex.requests(path_contains=":generateContent")[-1]["headers"]
+    with pytest.raises(InvalidRequestError) as caught:
+        await router.messages({"model": "sonnet", **ask}, anthropic_version="2023-06-01\r\nX-Evil: 1")
+    assert "anthropic-version" in caught.value.user_message
+
+
+async def test_an_alias_on_claude_and_gemini_keys_keeps_claude_when_gemini_cannot_take_the_body(vertex, router_for):
+    claude = claude_key(vertex, key_id="k1", deployments={"mixed": SONNET})
+    gemini = claude_key(vertex, key_id="k2", name="Key two", deployments={"mixed": FLASH})
+    router = router_for(claude, gemini)
+    body = {"model": "mixed", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}],
+            "tools": [{"type": "web_search_20250305", "name": "web_search"}]}
+
+    for _ in range(4):  # the weighted order changes; the answer must not
+        result = await router.messages(body)
+        assert result.family == "anthropic"
+    assert vertex.requests(path_contains=FLASH) == []
+    plain = {**body, "tools": CLAUDE_CODE_BODY["tools"]}
+    families = {(await router.messages(plain)).family for _ in range(24)}  # both keys weigh 1
+    assert families == {"anthropic", "gemini"}
