@@ -45,8 +45,10 @@ def _validated(request: HttpRequest, call: GatewayCall, *, needs_max_tokens: boo
     return body
 
 
-def _betas(request: HttpRequest) -> str | None:
-    return request.headers.get("anthropic-beta") or None
+def _headers(request: HttpRequest) -> dict[str, Any]:
+    """The Anthropic headers routing forwards to Claude: the betas (through its table) and the version."""
+    return {"betas": request.headers.get("anthropic-beta") or None,
+            "anthropic_version": request.headers.get("anthropic-version") or None}
 
 
 class MessageCollector:
@@ -89,10 +91,10 @@ async def messages(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     router = call.router
     assert router is not None
     if call.stream:
-        stream = await router.messages_stream(body, betas=_betas(request))
+        stream = await router.messages_stream(body, **_headers(request))
         events = call.events(stream, collector=MessageCollector())
         return sse_response(sse_body(events, frame=as_is, error_frame=error_event, done=None))
-    result = await router.messages(body, betas=_betas(request))
+    result = await router.messages(body, **_headers(request))
     return answer(call, result.response, result=result, logged_body=result.response)
 
 
@@ -103,5 +105,5 @@ async def count_tokens(request: HttpRequest, call: GatewayCall) -> HttpResponseB
     await resolve_native_model(call, body["model"])
     router = call.router
     assert router is not None
-    result = await router.messages_count_tokens(body, betas=_betas(request))
+    result = await router.messages_count_tokens(body, **_headers(request))
     return answer(call, result.response, result=result, logged_body=result.response)

@@ -25,6 +25,7 @@ _PATH = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class VertexPath:
+    version: str  # v1 | v1beta1: the upstream URL keeps the caller's
     location: str
     model: str  # the model id or alias in the path, or the endpoint id ("" for count-tokens)
     action: str  # one of ACTIONS, or "count-tokens"
@@ -39,5 +40,5 @@ def parse_path(rest: str) -> VertexPath | None:
     if match["publisher"] == "anthropic" and model == COUNT_TOKENS:
         if action != "rawPredict":
             return None
-        return VertexPath(location=match["location"], model="", action=COUNT_TOKENS)
-    return VertexPath(location=match["location"], model=model, action=action)
+        return VertexPath(version=match["version"], location=match["location"], model="", action=COUNT_TOKENS)
+    return VertexPath(version=match["version"], location=match["location"], model=model, action=action)

@@ -77,7 +77,8 @@ async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -
     result = await router.vertex(
         call.model, where.action, raw, betas=request.headers.get("anthropic-beta") or None,
         region_preference=where.location if is_known_region(where.location) else None,
-        query={"alt": alt} if alt else None)
+        query={"alt": alt} if alt else None, api_version=where.version,
+        anthropic_version=request.headers.get("anthropic-version") or None)
     if isinstance(result, RawRouteStream):
         sse = where.action == "streamRawPredict" or alt == "sse"
         events = call.events(result)
@@ -89,7 +90,7 @@ async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -
             def error_frame(err: GatewayError) -> bytes:
                 return b",\n" + orjson.dumps(error_body(err)) + b"]"
         return sse_response(sse_body(events, frame=as_is, error_frame=error_frame, done=None),
-                            content_type=SSE if sse else JSON)
+                            content_type=result.content_type or (SSE if sse else JSON))
     response = HttpResponse(result.raw_body or b"", status=result.status or 200, content_type=JSON)
     call.done(result, response_body=getattr(result, "response", None), status=response.status_code)
     return response

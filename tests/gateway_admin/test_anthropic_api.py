@@ -70,6 +70,7 @@ def test_it_answers_messages_create_with_the_body_the_sdk_sent(live_v1, token, v
     assert record["path"].endswith(f"/locations/us-central1/{CLAUDE_PATH}:rawPredict")
     assert record["body"] == vertex_body(sent["body"])
     assert record["headers"]["authorization"] != f"Bearer {token}"  # the gateway's own credential
+    assert record["headers"]["anthropic-version"] == sent["headers"]["anthropic-version"]  # the SDK's dated version
 
     (row,) = rows()
     assert row.operation == "messages" and row.model == CLAUDE and row.status == 200 and not row.stream

@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway_admin.models import RequestLog
+from gateway_admin.services.request_log import request_log_flush
 from tests.fixtures.native_clients import emulator_access_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +88,11 @@ def emulator_answer(vertex, record: dict) -> str:
     return "".join(b.get("text", "") for b in answer.json()["content"] if b["type"] == "text")
 
 
+def logged_rows(**filters) -> list[RequestLog]:
+    assert request_log_flush(10)
+    return list(RequestLog.objects.filter(**filters).order_by("created_at"))
+
+
 def messages_records(vertex) -> list[dict]:
     return [r for r in vertex.requests(path_contains="/publishers/anthropic/models/") if "Predict" in r["path"]]
 
@@ -114,6 +121,8 @@ def test_claude_code_in_anthropic_mode(claude, live_v1, token, vertex, tmp_path,
     assert entry.model == "claude-sonnet-4-5" and entry.token_id is not None and entry.region == "us-central1"
     assert entry.stream and entry.ttft_ms is not None and entry.output_tokens > 0
     assert not sent_betas & set(entry.betas_dropped)
+    (row, *_) = logged_rows(operation="messages", target="claude-sonnet-4-5@20250929")
+    assert row.status == 200 and row.stream and row.token.name == "claude-code" and row.output_tokens > 0
 
 
 def vertex_env(live_v1, token, region: str, model: str) -> dict[str, str]:
@@ -137,6 +146,12 @@ def test_claude_code_in_vertex_mode(claude, live_v1, token, vertex, tmp_path, lo
     entry = next(e for e in logged_entries if e.surface == "vertex")
     assert entry.operation == "streamRawPredict" and entry.status == 200 and entry.model == "claude-sonnet-4-5"
     assert entry.key_name == "demo" and entry.attempts == 1 and entry.output_tokens > 0
+    # Claude Code's betas went through the table: the accepted ones reached Vertex, none it refuses did
+    # (the emulator answers a refused beta with Vertex's 400, and this run succeeded).
+    forwarded = set(record["headers"].get("anthropic-beta", "").split(","))
+    assert "claude-code-20250219" in forwarded and not forwarded & set(entry.betas_dropped)
+    (row, *_) = logged_rows(operation="streamRawPredict")
+    assert row.status == 200 and row.region == "us-central1" and row.ttft_ms is not None
 
 
 def test_claude_code_on_the_global_endpoint_needs_no_regional_override(claude, live_v1, vertex, tmp_path,

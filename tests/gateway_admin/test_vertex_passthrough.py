@@ -71,6 +71,7 @@ def same_call(vertex, run_direct, run_gateway, *, path_contains: str) -> tuple[d
     run_gateway()
     (through,) = vertex.requests(path_contains=path_contains)
     assert where(through)[1] == where(direct)[1]
+    assert through["path"].split("/projects/")[0] == direct["path"].split("/projects/")[0]  # v1 or v1beta1
     assert through["body"] == direct["body"]
     assert through["query"] == direct["query"]
     return direct, through
