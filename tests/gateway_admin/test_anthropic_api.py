@@ -269,3 +269,16 @@ def test_the_tokens_request_rate_limit_holds_with_anthropics_error(live_v1, demo
     assert limited.value.body["error"]["type"] == "rate_limit_error"
     assert int(limited.value.response.headers["retry-after"]) >= 1
     assert len(claude_records(vertex)) == 1
+
+
+def test_a_long_conversation_beyond_djangos_default_body_limit_goes_through(live_v1, token, vertex, settings):
+    long_text = "word " * 700_000  # 3.5 MB: more than Django's default 2.5 MB, as a long Claude Code session
+    client = sdk(live_v1, token)
+    assert client.messages.create(model=CLAUDE, max_tokens=32, messages=[
+        {"role": "user", "content": long_text}]).content[0].text
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    with pytest.raises(anthropic.APIStatusError) as too_large:
+        client.messages.create(model=CLAUDE, max_tokens=32, messages=[{"role": "user", "content": long_text}])
+    assert too_large.value.status_code == 413
+    assert too_large.value.body["error"]["type"] == "request_too_large"
+    assert len(claude_records(vertex)) == 1
