@@ -256,10 +256,6 @@ def test_bad_input_gets_anthropic_errors_and_nothing_reaches_vertex(live_v1, dem
     assert vertex.requests(path_contains="/publishers/") == []
 
 
-def test_head_of_the_root_answers_200_for_claude_codes_probe(live_v1):
-    assert live_v1.http.head("/").status_code == 200
-
-
 def test_the_tokens_request_rate_limit_holds_with_anthropics_error(live_v1, demo_key, developer_user,
                                                                    api_token_factory, vertex):
     client = sdk(live_v1, api_token_factory(developer_user, name="slow", rpm_limit=1))
