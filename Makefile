@@ -27,12 +27,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python bin/run
 
+# routing's tests run first, without Django (STYLE.md habit 1); then the app's and the browser's.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:django -W ignore::pytest.PytestConfigWarning tests/routing $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/gateway_admin tests/browser $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 check: $(VENV)/.installed
 	$(BIN)/python manage.py check

@@ -1,4 +1,26 @@
+import os
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+_tightened: set[str] = set()
+
+
+def _sqlite_files_owner_only(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """SQLite creates its file with the umask's mode (often 0644); it holds session keys and
+    request bodies. Its -wal and -shm files take the database file's mode when SQLite creates them."""
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return
+    name = str(connection.settings_dict["NAME"])
+    if name in _tightened and os.path.exists(f"{name}-wal"):
+        return  # a connection per request: pay the chmods once
+    _tightened.add(name)
+    for path in (name, f"{name}-wal", f"{name}-shm"):
+        try:
+            os.chmod(path, 0o600)
+        except FileNotFoundError:
+            pass
 
 
 class GatewayAdminConfig(AppConfig):
@@ -12,3 +34,10 @@ class GatewayAdminConfig(AppConfig):
         from gateway_admin import routing_config
 
         routing_config.configure_transport()
+        connection_created.connect(_sqlite_files_owner_only, dispatch_uid="sqlite-files-owner-only")
+        from routing.retry import COOLDOWNS
+
+        from .key_cooldowns import CacheKeyCooldowns
+
+        # Keys put aside for a broken credential are put aside in every web process.
+        COOLDOWNS.shared = CacheKeyCooldowns()

@@ -23,6 +23,7 @@ from gateway_admin.models import AllowedModel, AvailabilityOverride, ModelListin
 from gateway_admin.models import Deployment as DeploymentRow
 from routing.catalog import Catalog
 from routing.config import Deployment, KeyConfig
+from routing.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -118,7 +119,14 @@ def router(keys: Sequence[KeyConfig] | None = None) -> Router:
         list(keys) if keys is not None else enabled_key_configs(),
         catalog=catalog(),
         base_url=base_url(),
+        policy=retry_policy(),
     )
+
+
+def retry_policy() -> RetryPolicy:
+    """Routing's retry policy with the VERTEX_* timeouts (each attempt's connect and read waits)."""
+    return RetryPolicy(timeout=float(settings.VERTEX_TIMEOUT_SECONDS),
+                       connect_timeout=float(settings.VERTEX_CONNECT_TIMEOUT_SECONDS))
 
 
 def base_url() -> str | None:

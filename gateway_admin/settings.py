@@ -22,7 +22,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Session keys, request bodies and secrets live here: owner only (an existing var/ is tightened too).
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _local_secret(filename: str, make: Callable[[], str]) -> str:
@@ -67,7 +69,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_htmx",
     "axes",
     "csp",
     "gateway_admin",
@@ -83,7 +84,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -139,6 +139,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 MODELS_REFRESH_INTERVAL_SECONDS = env.int("MODELS_REFRESH_INTERVAL_SECONDS", default=900)
 REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=30)
+# Where each web process journals the request-log rows it has queued but not yet written, so a
+# killed process loses none (services/request_log_journal.py). A local directory, 0700.
+REQUEST_LOG_JOURNAL_DIR = Path(env.str("REQUEST_LOG_JOURNAL_DIR", default=str(VAR_DIR / "request-log-journal")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -146,9 +149,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Password sign-in is Django's ModelBackend, refusing everyone but superusers when LOCAL_LOGIN_ENABLED
+# is off; the OIDC block below adds the identity provider's backend.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "gateway_admin.sso.backends.LocalPasswordBackend",
 ]
 # Messages stay server-side: the admin shows a new API token once through a message.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -156,11 +161,60 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "overview"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in with the company's identity provider (OpenID Connect, authorization code flow with PKCE,
+# through mozilla-django-oidc; see gateway_admin/sso/). On when OIDC_ISSUER is set: the provider's
+# endpoints and keys come from {OIDC_ISSUER}/.well-known/openid-configuration, fetched at the first
+# sign-in and cached. Roles come from the groups claim at every sign-in.
+OIDC_ISSUER: str = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_ENABLED = bool(OIDC_ISSUER)
+OIDC_CLIENT_ID: str = env.str("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET: str = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES: str = " ".join(env.str("OIDC_SCOPES", default="openid email profile").replace(",", " ").split())
+OIDC_GROUPS_CLAIM: str = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ADMIN_GROUPS: list[str] = env.list("OIDC_ADMIN_GROUPS", default=[])
+OIDC_DEVELOPER_GROUPS: list[str] = env.list("OIDC_DEVELOPER_GROUPS", default=[])
+# The role of a user whose groups match neither list ("" = no access); for providers that send no
+# groups claim, such as Google Workspace.
+OIDC_DEFAULT_ROLE: str = env.str("OIDC_DEFAULT_ROLE", default="")
+OIDC_ALLOWED_DOMAINS: list[str] = [d.lower().lstrip("@") for d in env.list("OIDC_ALLOWED_DOMAINS", default=[])]
+OIDC_PROVIDER_NAME: str = env.str("OIDC_PROVIDER_NAME", default="your identity provider")
+OIDC_SIGN_ALGO: str = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=3600)
+# A session from the provider lasts at most this long, so someone who leaves the company is out of
+# open browsers within a working day, not the two weeks of a password session.
+OIDC_SESSION_SECONDS = env.int("OIDC_SESSION_SECONDS", default=12 * 3600)
+# Password sign-in for everyone (on) or for superusers only (off; they sign in at /login/?local=1).
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+if OIDC_ENABLED:
+    from gateway_admin.sso.config import validate_oidc_settings
+
+    validate_oidc_settings(issuer=OIDC_ISSUER, client_id=OIDC_CLIENT_ID, client_secret=OIDC_CLIENT_SECRET,
+                           scopes=OIDC_SCOPES, default_role=OIDC_DEFAULT_ROLE,
+                           allowed_domains=OIDC_ALLOWED_DOMAINS, sign_algo=OIDC_SIGN_ALGO)
+    AUTHENTICATION_BACKENDS.append("gateway_admin.sso.backends.OIDCBackend")
+# mozilla-django-oidc's own names, derived from the ones above (read only by gateway_admin/sso/).
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = OIDC_SIGN_ALGO
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=10.0)
+OIDC_STORE_ID_TOKEN = True  # the hint for the provider's end-session endpoint at sign-out
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
+
 # Login throttling (django-axes): lock a username+IP pair after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The address counted is the socket's peer, or with TRUSTED_PROXY_COUNT proxies in front only the
+# entry the outermost of them appended to X-Forwarded-For (gateway_admin/client_address.py).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ValueError(f"TRUSTED_PROXY_COUNT must be 0 or more, not {TRUSTED_PROXY_COUNT}")
+AXES_CLIENT_IP_CALLABLE = "gateway_admin.client_address.client_address"
 # A locked sign-in gets a page in the app's layout saying for how long (429, as axes answers).
 AXES_LOCKOUT_CALLABLE = "gateway_admin.web.views.lockout.locked_out"
 
@@ -242,6 +296,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
     }
 }
+if OIDC_ENABLED:
+    # Sign-out is a form POST that ends with a redirect to the provider's end-session endpoint, and
+    # Chromium applies form-action to that redirect too.
+    from gateway_admin.sso.config import origin_of
+
+    _directives: dict[str, list[str]] = CONTENT_SECURITY_POLICY["DIRECTIVES"]  # type: ignore[assignment]
+    _directives["form-action"].append(origin_of(OIDC_ISSUER))
 
 LOGGING = {
     "version": 1,
@@ -272,8 +333,9 @@ CELERY_BEAT_SCHEDULE["request-log-prune"] = {"task": "gateway_admin.request_log_
 # often a Celery task polls a Veo operation (and for how long at most).
 GATEWAY_TOKEN_CACHE_SECONDS = env.float("GATEWAY_TOKEN_CACHE_SECONDS", default=10.0)
 GATEWAY_CONFIG_CACHE_SECONDS = env.float("GATEWAY_CONFIG_CACHE_SECONDS", default=5.0)
-# Gateway: the largest request body (Django's default of 2.5 MB is below what Claude Code sends with a
-# long conversation or images; Anthropic's own Messages API takes 32 MB). Larger bodies get a 413.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=32 * 1024 * 1024)
+# Gateway (/v1, /vertex): the largest request body. Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, kept
+# for the dashboard and the config API) is below what Claude Code sends with a long conversation or
+# images; Anthropic's own Messages API takes 32 MB. Larger bodies get a 413.
+GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 VIDEO_POLL_INTERVAL_SECONDS = env.float("VIDEO_POLL_INTERVAL_SECONDS", default=5.0)
 VIDEO_POLL_TIMEOUT_SECONDS = env.float("VIDEO_POLL_TIMEOUT_SECONDS", default=1800.0)

@@ -5,13 +5,16 @@
 - gateway_admin/anthropic_api/urls.py  Anthropic Messages API under /v1/messages (before the OpenAI catch-all)
 - gateway_admin/openai_api/urls.py  OpenAI-compatible gateway under /v1/
 - gateway_admin/vertex_api/urls.py  Vertex AI pass-through under /vertex/
+- gateway_admin/sso/urls.py         sign-in with the identity provider under /oidc/
 - gateway_admin/web/urls.py         the dashboard and playground pages
 """
 
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from gateway_admin.api.urls import api_not_found
 
 # The split view serves its init script as a same-origin file, so CSP needs no inline script;
 # Swagger UI's page has one small inline <style> block.
@@ -23,8 +26,10 @@ urlpatterns = [
     path("api/v1/", include("gateway_admin.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", api_docs, name="api-docs"),
+    re_path(r"^api/", api_not_found),  # any other /api/ path: the config API's JSON 404, not a page
     path("v1/", include("gateway_admin.anthropic_api.urls")),
     path("v1/", include("gateway_admin.openai_api.urls")),
     path("vertex/", include("gateway_admin.vertex_api.urls")),
+    path("oidc/", include("gateway_admin.sso.urls")),
     path("", include("gateway_admin.web.urls")),
 ]

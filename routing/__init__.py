@@ -33,7 +33,7 @@ from typing import Any
 
 _EXPORTS = {
     "Router": "routing.router",
-    "Candidate": "routing.router",
+    "Candidate": "routing.candidates",
     "RouteResult": "routing.results",
     "Attempt": "routing.results",
     "RouteStream": "routing.route_stream",

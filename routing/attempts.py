@@ -17,13 +17,14 @@ import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import orjson
 
 from routing import endpoints, transport
 from routing.auth import TokenCache
+from routing.candidates import Candidate
 from routing.catalog import Catalog
 from routing.config import ConfigError
 from routing.errors import (
@@ -36,12 +37,10 @@ from routing.errors import (
     UpstreamTimeoutError,
     error_from_vertex,
 )
+from routing.families import FamilyAdapter, WireRequest
 from routing.results import Attempt, RouteResult
 from routing.retry import Cooldowns, RetryPolicy, parse_retry_after
 from routing.route_stream import RouteStream, StreamRoute
-
-if TYPE_CHECKING:
-    from routing.router import Candidate
 
 Json = dict[str, Any]
 _REDACTED = "Bearer [redacted]"
@@ -62,7 +61,7 @@ class Call:
 
     model: str
     capability: str
-    build: Callable[[Any, Candidate], Any]
+    build: Callable[[FamilyAdapter, Candidate], WireRequest]
 
 
 @dataclass
@@ -84,7 +83,12 @@ class AttemptRunner:
         self.policy = policy
         self.client = client
         self.cooldowns = cooldowns
-        self._timeout: Any = httpx.USE_CLIENT_DEFAULT if policy.timeout is None else policy.timeout
+        self._timeout: Any = httpx.USE_CLIENT_DEFAULT
+        if policy.timeout is not None or policy.connect_timeout is not None:
+            default = self._timeout_default()
+            self._timeout = httpx.Timeout(policy.timeout if policy.timeout is not None else default.read,
+                                          connect=policy.connect_timeout if policy.connect_timeout is not None
+                                          else default.connect)
         # (project, region, resource, query) -> (url, parsed url, host); parsing a URL costs httpx ~0.1 ms.
         self._urls: dict[tuple[Any, ...], tuple[str, httpx.URL, str]] = {}
 
@@ -98,7 +102,9 @@ class AttemptRunner:
         deferred: list[Slot] = []
         policy = self.policy
         cooling = self.cooldowns.cooling
+        key_cooling = self.cooldowns.key_cooling
         for cand in candidates:
+            key_aside = key_cooling(cand.key.key_id)
             regions: Iterator[str] = iter((cand.region,))
             if policy.region_failover and cand.family != "tuned":
                 regions = _chain_lazy(cand.region, functools.partial(self._failover_regions, cand))
@@ -108,7 +114,7 @@ class AttemptRunner:
                     continue
                 seen.add(ident)
                 slot = Slot(cand, region)
-                if cooling(ident):
+                if key_aside or cooling(ident):
                     deferred.append(slot)
                 else:
                     yield slot
@@ -183,7 +189,7 @@ class AttemptRunner:
         client = self.client or transport.async_client()
         attempts: list[Attempt] = []
         error: RoutingError | None = None
-        refreshed = False  # the one token refresh of this call (401/403) is used
+        refreshed: set[str] = set()  # keys whose one token refresh of this call (401/403) is used
         only_served = False  # after a 404: only regions the catalog says serve the target
         used = 0
         broken_keys: set[str] = set()
@@ -209,6 +215,8 @@ class AttemptRunner:
                                             exc.user_message, (time.perf_counter() - t0) * 1000,
                                             bool(attempts) and attempts[-1].key_id != cand.key.key_id))
                     broken_keys.add(cand.key.key_id)
+                    if isinstance(exc, AuthenticationError):
+                        self.cooldowns.key_failure(cand.key.key_id, policy, exc.user_message)
                     error = exc
                     continue
                 content = orjson.dumps(wire.body) if wire.body is not None else None
@@ -239,16 +247,19 @@ class AttemptRunner:
                                 attempt.error = exc.user_message
                                 raise
                             self.cooldowns.success(ident)
+                            self.cooldowns.key_success(cand.key.key_id)
                             return result
                         err: RoutingError = error_from_vertex(
                             status, ex.body, target=cand.target, region=region, project_id=cand.key.project_id,
                             catalog=self.catalog, retry_after=parse_retry_after(ex.headers))
                     except httpx.HTTPError as exc:
+                        # The message reaches the caller: name the region and model, never the host
+                        # (behind a base-URL override it is a private address). Attempts keep `host`.
                         if _is_timeout(exc):
-                            err = UpstreamTimeoutError(f"{host} did not answer {cand.target} in {region} in "
-                                                       f"time ({type(exc).__name__}).")
+                            err = UpstreamTimeoutError(f"Vertex AI in {region} did not answer {cand.target} within "
+                                                       f"{self._wait_of(exc)} ({type(exc).__name__}).")
                         else:
-                            err = TransportError(f"Could not talk to {host} for {cand.target} in {region} "
+                            err = TransportError(f"Could not reach Vertex AI in {region} for {cand.target} "
                                                  f"({_cause_name(exc)}).")
                     except UpstreamServerError as exc:  # a 200 whose body is not JSON
                         err = exc
@@ -256,10 +267,16 @@ class AttemptRunner:
                         attempts.append(Attempt(cand.key.key_id, cand.key.name, region, host, cand.target, status,
                                                 err.user_message, (time.perf_counter() - t0) * 1000, moved))
                     error = err
-                    if status in (401, 403) and not refreshed:
-                        refreshed = True
+                    if status in (401, 403) and cand.key.key_id not in refreshed:
+                        refreshed.add(cand.key.key_id)
                         self.tokens.invalidate(cand.key, token)
                         continue
+                    if status in (401, 403):
+                        # Refused even with a fresh token: the key's credential does not work here.
+                        # Put it aside like a region answering 429, and let another key answer.
+                        self.cooldowns.key_failure(cand.key.key_id, policy, err.user_message)
+                        broken_keys.add(cand.key.key_id)
+                        break
                     if status == 404:
                         if cand.family != "tuned":
                             self.catalog.learn_not_served(cand.target, region)
@@ -304,6 +321,17 @@ class AttemptRunner:
             await resp.aclose()
             raise
         return _Exchange(200, resp.headers, None, resp, raw, first)
+
+    @staticmethod
+    def _timeout_default() -> httpx.Timeout:
+        return transport.settings().timeout()
+
+    def _wait_of(self, exc: httpx.HTTPError) -> str:
+        """The wait that ran out, for the message ("10 s to connect", "120 s")."""
+        timeout = self._timeout if isinstance(self._timeout, httpx.Timeout) else self._timeout_default()
+        if isinstance(exc, httpx.ConnectTimeout):
+            return f"{timeout.connect:g} s to connect"
+        return f"{timeout.read:g} s"
 
     def _url(self, cand: Candidate, region: str, wire: Any) -> tuple[str, httpx.URL, str]:
         version = getattr(wire, "api_version", "v1")

@@ -73,21 +73,31 @@ class _Response(google.auth.transport.Response):
 
 
 class HttpxRequest(google.auth.transport.Request):
-    """google-auth's `Request` protocol over an httpx sync client (the process-wide one by default)."""
+    """google-auth's `Request` protocol over an httpx sync client (the process-wide one by default).
+
+    `last_status` is the HTTP status of this thread's latest answer: google-auth's RefreshError does
+    not carry it, and an outage (5xx) must not be reported as a bad key."""
 
     def __init__(self, client: httpx.Client | None = None) -> None:
         self._client = client
+        self._local = threading.local()
+
+    @property
+    def last_status(self) -> int | None:
+        return getattr(self._local, "status", None)
 
     def __call__(self, url: str, method: str = "GET", body: bytes | None = None,
                  headers: Mapping[str, str] | None = None, timeout: float | None = None,
                  **kwargs: Any) -> _Response:
         client = self._client or transport.sync_client()
+        self._local.status = None
         try:
             response = client.request(method, url, content=body, headers=dict(headers or {}),
                                       timeout=timeout or _TOKEN_HTTP_TIMEOUT)
         except httpx.HTTPError as exc:
             raise google.auth.exceptions.TransportError(
                 f"{type(exc).__name__} talking to {urlsplit(url).hostname}") from exc
+        self._local.status = response.status_code
         return _Response(response)
 
 
@@ -235,19 +245,30 @@ class TokenCache:
         with self._count_lock:
             self.token_requests += 1
         credentials = entry.credentials
+        host = entry.token_uri_host
         try:
             credentials.refresh(self._request)
         except google.auth.exceptions.RefreshError as exc:
+            status = self._request.last_status
+            if status is not None and (status >= 500 or status == 429):
+                raise AuthenticationError(
+                    f"{host} is unavailable (HTTP {status}) and issued no access token. This is an "
+                    "outage of the token endpoint, not a problem with the key; try again shortly.") from exc
             raise AuthenticationError(
-                f"{entry.token_uri_host} refused to issue an access token: {_oauth_error(exc)}. Check that "
+                f"{host} refused to issue an access token: {_oauth_error(exc)}. Check that "
                 "the service-account key is still valid (not deleted or disabled) and that the "
                 "machine's clock is correct.") from exc
         except google.auth.exceptions.TransportError as exc:
-            raise AuthenticationError(
-                f"Could not reach {entry.token_uri_host} to get an access token ({exc}).") from exc
+            raise AuthenticationError(f"Could not reach {host} to get an access token ({exc}).") from exc
         except google.auth.exceptions.GoogleAuthError as exc:
             raise AuthenticationError(
-                f"Could not get an access token from {entry.token_uri_host}: {type(exc).__name__}.") from exc
+                f"Could not get an access token from {host}: {type(exc).__name__}.") from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            # google-auth indexes the reply without checking its shape (a list, a string, a bad
+            # expires_in). Never include the exception text: it is about the reply's internals.
+            raise AuthenticationError(
+                f"{host} answered the token request with a malformed reply (HTTP "
+                f"{self._request.last_status or 'status unknown'}), so no access token was issued.") from exc
         token = credentials.token
         if not token:
             raise AuthenticationError(f"{entry.token_uri_host} answered without an access token.")
@@ -269,10 +290,13 @@ def _oauth_error(exc: google.auth.exceptions.RefreshError) -> str:
     """The OAuth error ("invalid_grant: Invalid JWT Signature.") without anything secret."""
     if len(exc.args) > 1 and isinstance(exc.args[1], dict):
         data = exc.args[1]
-        error = str(data.get("error") or "error")
+        error = data.get("error")
+        if isinstance(error, dict):  # Google's API error shape: {"error": {"code", "message", "status"}}
+            error = error.get("status") or error.get("message")
         description = data.get("error_description")
-        return f"{error}: {description}" if description else error
-    text = str(exc.args[0]) if exc.args else type(exc).__name__
+        error = error if isinstance(error, str) and error else "error"
+        return f"{error}: {description}"[:200] if isinstance(description, str) and description else error[:200]
+    text = str(exc.args[0]) if exc.args and isinstance(exc.args[0], str) else type(exc).__name__
     return text[:200]
 
 

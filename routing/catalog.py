@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from routing.config import ConfigError, _shown
+from routing.config_errors import ConfigError, _shown
 from routing.residency import allowed_failover
 
 _DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -62,12 +62,6 @@ _NEAR_GEOGRAPHY = {"us": "United States", "eu": "Europe"}
 def is_known_region(region: str) -> bool:
     """True for a region id of `REGIONS` (exact match: no trimming, no case-folding)."""
     return isinstance(region, str) and region in _REGION_BY_ID
-
-
-def region_label(region: str) -> str:
-    """"Iowa (us-central1)" for a known region, else the id itself."""
-    r = _REGION_BY_ID.get(region)
-    return f"{r.label} ({r.id})" if r else region
 
 
 def region_groups() -> list[tuple[str, list[Region]]]:
@@ -347,10 +341,6 @@ class Catalog:
                 "notes": {k: list(v) for k, v in entry.notes.items()},
             })
         return out
-
-    def models_served_in(self, region: str) -> list[str]:
-        """Catalog ids definitely served in a region (for pickers that filter by the key's region)."""
-        return [m for m in sorted(self._data.models) if self.is_served(m, region)]
 
 
 DEFAULT_CATALOG: Catalog = Catalog()

@@ -34,7 +34,7 @@ from routing.credentials import (
 from routing.residency import DEFAULT_REGION_FAILOVER, REGION_FAILOVER_MODES
 
 __all__ = [
-    "GOOGLE_TOKEN_URI", "KEY_CONFIG_FIELDS", "ConfigError", "ConfigErrors", "Deployment", "JSONObject", "KeyConfig",
+    "GOOGLE_TOKEN_URI", "KEY_CONFIG_FIELDS", "MAX_ALLOWED_MODELS", "MAX_DEPLOYMENTS", "ConfigError", "ConfigErrors", "Deployment", "JSONObject", "KeyConfig",
     "ParsedKeyConfig", "ServiceAccountInfo", "availability_warnings", "credential_fingerprint", "loads_config",
     "parse_service_account", "parse_vertex_key_config", "validate_alias", "validate_allowed_model",
     "validate_project_id", "validate_project_number", "validate_region", "validate_target",
@@ -99,6 +99,24 @@ _PROJECT_NUMBER = re.compile(r"[0-9]{1,20}")
 # (so never "." or ".."). Everything else (/ ? # : % whitespace, unicode) is refused.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
 _MAX_NAME = 128
+# A Vertex version suffix, as the catalog and Vertex's model garden write them: a date
+# (claude-sonnet-4-5@20250929), a revision (imagegeneration@006, mistral-large@2407), or the
+# `latest` / `default` tags. Nothing else may follow an "@" (never a host: gemini-2.0-flash@evil.com).
+_VERSION = re.compile(r"[0-9]{1,8}|latest|default")
+# How many deployments and allowedModels entries one key may carry (the API, form and import alike).
+MAX_DEPLOYMENTS = 500
+MAX_ALLOWED_MODELS = 500
+
+
+def _version_ok(value: str) -> bool:
+    """At most one "@", and what follows it is a Vertex version (`_VERSION`)."""
+    if "@" not in value:
+        return True
+    _base, _, version = value.partition("@")
+    return bool(_VERSION.fullmatch(version))
+
+
+_VERSION_RULE = ("after '@' only a Vertex version: digits (@20250929, @001) or @latest / @default")
 
 
 def _require_str(field_name: str, value: object) -> str:
@@ -111,7 +129,7 @@ def _require_str(field_name: str, value: object) -> str:
 
 def validate_region(region: object, field_name: str = "region") -> str:
     """A known Vertex AI region id (`routing.catalog.REGIONS`) in its exact lowercase form."""
-    from routing.catalog import is_known_region  # catalog imports ConfigError from here
+    from routing.catalog import is_known_region
 
     value = _require_str(field_name, region)
     if not _REGION_SHAPE.fullmatch(value):
@@ -166,6 +184,8 @@ def validate_alias(alias: object, field_name: str = "alias") -> str:
             f"{_shown(value)} is not a valid model alias: use at most {_MAX_NAME} letters, digits, "
             "'.', '_', '@' and '-', starting with a letter or digit (no '/', '?', '#', ':' or spaces).",
         )
+    if not _version_ok(value):
+        raise ConfigError(field_name, f"{_shown(value)} is not a valid model alias: {_VERSION_RULE}.")
     return value
 
 
@@ -177,6 +197,10 @@ def _valid_model_id(value: str) -> bool:
         return False
     # A partner MaaS id is publisher/model (meta/llama-3.3-70b-instruct-maas).
     return all(_NAME.fullmatch(p) for p in parts)
+
+
+def _version_problem(value: str, what: str) -> str | None:
+    return None if _version_ok(value) else f"{_shown(value)} is not a valid {what}: {_VERSION_RULE}."
 
 
 def validate_target(target: object, field_name: str = "target") -> str:
@@ -192,6 +216,9 @@ def validate_target(target: object, field_name: str = "target") -> str:
             f"{_shown(value)} is not a valid model id: use letters, digits, '.', '_', '@' and '-' "
             "(at most one '/', as in meta/llama-3.3-70b-instruct-maas; no '?', '#', ':' or spaces).",
         )
+    version_problem = _version_problem(value, "model id")
+    if version_problem:
+        raise ConfigError(field_name, version_problem)
     try:
         family_of(value)
     except ConfigError as exc:
@@ -210,6 +237,9 @@ def validate_allowed_model(model: object, field_name: str = "allowedModels") -> 
             f"{_shown(value)} is not a valid model name: use letters, digits, '.', '_', '@' and '-' "
             "(at most one '/'; no '?', '#', ':' or spaces).",
         )
+    version_problem = _version_problem(value, "model name")
+    if version_problem:
+        raise ConfigError(field_name, version_problem)
     return value
 
 
@@ -333,9 +363,13 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
     if not isinstance(raw_deployments, Mapping):
         errors.setdefault("deployments", []).append("must be an object mapping each alias to a model id.")
         raw_deployments = {}
-    for alias in _duplicates(raw_deployments):
+    if len(raw_deployments) > MAX_DEPLOYMENTS:
+        errors.setdefault("deployments", []).append(
+            f"has {len(raw_deployments)} entries; a key may carry at most {MAX_DEPLOYMENTS} deployments.")
+    checked = raw_deployments if len(raw_deployments) <= MAX_DEPLOYMENTS else {}  # one error, not 5,000
+    for alias in _duplicates(checked):
         errors.setdefault(f"deployments.{alias}", []).append("this alias is defined twice; aliases must be unique.")
-    for alias, target in raw_deployments.items():
+    for alias, target in checked.items():
         key = f"deployments.{alias}"
         ok_alias = check(key, validate_alias, alias, key)
         ok_target = check(key, validate_target, target, key)
@@ -366,6 +400,10 @@ def parse_vertex_key_config(data: object, *, allowed_token_uris: Iterable[str] =
         raw_allowed = []
     if not isinstance(raw_allowed, list):
         errors.setdefault("allowedModels", []).append("must be a list of model names.")
+        raw_allowed = []
+    if len(raw_allowed) > MAX_ALLOWED_MODELS:
+        errors.setdefault("allowedModels", []).append(
+            f"has {len(raw_allowed)} entries; a key may list at most {MAX_ALLOWED_MODELS} allowedModels.")
         raw_allowed = []
     first_index: dict[str, int] = {}
     for i, model in enumerate(raw_allowed):

@@ -39,6 +39,7 @@ class ServiceAccountInfo:
     project_id: str = ""
 
 
+GOOGLE_UNIVERSE_DOMAIN = "googleapis.com"
 _SA_REQUIRED = ("client_email", "private_key", "private_key_id", "token_uri")
 _CRED_FIELD = "auth_credentials"
 _SA_CACHE: dict[tuple[str, tuple[str, ...]], ServiceAccountInfo] = {}
@@ -54,7 +55,8 @@ def parse_service_account(raw: str | Mapping[str, Any] | None, *,
 
     Checks: a JSON object; `type` is "service_account"; `client_email`, `private_key`,
     `private_key_id`, `token_uri` present; the private key is an RSA PEM key that `cryptography`
-    can load; `token_uri` is Google's (`GOOGLE_TOKEN_URI`) unless listed in `allowed_token_uris`.
+    can load; `token_uri` is Google's (`GOOGLE_TOKEN_URI`) unless listed in `allowed_token_uris`;
+    `universe_domain`, when present, is "googleapis.com".
     Error messages name the problem and never contain key material.
     """
     if raw is None or raw == "":
@@ -113,6 +115,14 @@ def _parse_service_account(raw: str, allowed: tuple[str, ...]) -> ServiceAccount
     private_key_id: str = data["private_key_id"]
     if not re.fullmatch(r"[A-Za-z0-9]{1,128}", private_key_id):
         raise ConfigError(_CRED_FIELD, "private_key_id must be letters and digits (as Google issues it).")
+    universe = data.get("universe_domain", GOOGLE_UNIVERSE_DOMAIN)
+    if universe != GOOGLE_UNIVERSE_DOMAIN:
+        shown = _shown(universe, 60) if isinstance(universe, str) else f"a JSON {_json_kind(universe)}"
+        raise ConfigError(
+            _CRED_FIELD,
+            f"universe_domain is {shown}; only {GOOGLE_UNIVERSE_DOMAIN} (Google Cloud's public universe, "
+            "where Vertex AI is called) is supported.",
+        )
     token_uri: str = data["token_uri"]
     if token_uri != GOOGLE_TOKEN_URI and token_uri not in allowed:
         raise ConfigError(

@@ -13,12 +13,11 @@ key's deployments and allowedModels to it, following the five rules of seed 003:
    (custom models included);
 5. no duplicate ids; display names via `routing.catalog.display_name`.
 
-Public API (the HTTP client and the key check live in `routing/list_models.py`, re-exported here):
+Public API (pure; the HTTP client `alist_custom_models` and the key check `check_key` are in
+`routing/list_models.py`):
 
-- `alist_custom_models(key, *, base_url=None, tokens=None, client=None, retries=2) -> list[dict]`
-- `merge_models(custom, deployments, allowed_models) -> list[ModelEntry]` (pure)
-- `ModelEntry` (`.as_dict()`, `ModelEntry.from_dict()`)
-- `check_key(key, *, base_url=None, tokens=None, client=None) -> KeyCheck`
+- `merge_models(custom, deployments, allowed_models) -> list[ModelEntry]`
+- `ModelEntry` (`.as_dict()`, `ModelEntry.from_dict()`), `custom_model_from_entry(entry)`
 """
 
 from __future__ import annotations
@@ -29,15 +28,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from .catalog import display_name
-from .list_models import PAGE_SIZE, KeyCheck, alist_custom_models, check_key
 
 __all__ = [
-    "PAGE_SIZE",
-    "KeyCheck",
     "ModelEntry",
     "Source",
-    "alist_custom_models",
-    "check_key",
     "custom_model_from_entry",
     "merge_models",
 ]

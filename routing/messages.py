@@ -34,7 +34,7 @@ import orjson
 
 from routing import openai_types as ot
 from routing.families.common import new_id
-from routing.usage import from_openai
+from routing.usage import usage_dict
 
 Json = dict[str, Any]
 
@@ -248,9 +248,12 @@ def _message_id(chat_id: Any) -> str:
 
 
 def anthropic_usage(usage: Json | None) -> Json:
-    n = from_openai(usage) or {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0}
-    return {"input_tokens": n["input_tokens"], "output_tokens": n["output_tokens"],
-            "cache_read_input_tokens": n["cache_read_tokens"], "cache_creation_input_tokens": n["cache_write_tokens"]}
+    """OpenAI usage -> Anthropic usage (whose input_tokens excludes cache reads and writes)."""
+    n = usage_dict(usage) or {}
+    read, write = n.get("cache_read_tokens") or 0, n.get("cache_write_tokens") or 0
+    return {"input_tokens": max((n.get("input_tokens") or 0) - read - write, 0),
+            "output_tokens": n.get("output_tokens") or 0,
+            "cache_read_input_tokens": read, "cache_creation_input_tokens": write}
 
 
 def _arguments(raw: Any) -> Json:
@@ -386,5 +389,5 @@ class TranslatingRelay:
     def finish(self) -> list[bytes]:
         out = self._encode(self._translator.finish())
         self._events.usage = self._events.usage or self._translator.usage
-        self.usage = from_openai(self._events.usage)
+        self.usage = usage_dict(self._events.usage)
         return out + [encode_event(e) for e in self._events.finish()]

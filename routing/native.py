@@ -33,13 +33,14 @@ import dataclasses
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 import orjson
 
-from routing.attempts import Call, Slot, wire_request
-from routing.betas import parse_betas
-from routing.catalog import is_known_region
+from routing.attempts import AttemptRunner, Call, Slot, wire_request
+from routing.betas import BetaTable, parse_betas
+from routing.candidates import Candidate
+from routing.catalog import Catalog, is_known_region
 from routing.endpoints import API_VERSIONS
 from routing.errors import InvalidRequestError, UpstreamServerError
 from routing.families.anthropic import ANTHROPIC_VERSION, COUNT_TOKENS_RESOURCE
@@ -48,11 +49,23 @@ from routing.messages import TranslatingRelay, chat_to_message, messages_to_chat
 from routing.raw_stream import RawRelay, RawRouteStream
 from routing.residency import allowed_failover
 from routing.results import RouteResult
+from routing.retry import RetryPolicy
 from routing.route_stream import StreamRoute
-from routing.usage import UsageReader, from_claude, from_openai
+from routing.usage import UsageReader, usage_dict
 
-if TYPE_CHECKING:
-    from routing.router import Candidate, Router
+
+class RouterState(Protocol):
+    """What the native calls use of their Router (typed here, so native never imports router)."""
+
+    policy: RetryPolicy
+    catalog: Catalog
+    betas: BetaTable
+    _runner: AttemptRunner
+
+    def resolve_model(self, name: str) -> tuple[str, list[str]]: ...
+
+    def candidates(self, model: str, *, key_id: str | None = None) -> list[Candidate]: ...
+
 
 Json = dict[str, Any]
 _API_DATE = re.compile(r"20[0-9]{2}-[0-9]{2}-[0-9]{2}")
@@ -146,7 +159,7 @@ def _route(slot: Slot, wire: WireRequest, url: str, host: str, attempts: list[An
 class NativeCalls:
     """The native calls of one Router (it owns candidates, catalog, betas and the attempt runner)."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: RouterState) -> None:
         self.router = router
 
     # -- planning --------------------------------------------------------------------------------
@@ -226,10 +239,12 @@ class NativeCalls:
             answer = _loads(ex, slot)
             usage: Json | None
             if cand.family == "anthropic":
-                response, usage = answer, from_claude(answer.get("usage") or {})
+                reader = UsageReader()
+                reader.read(answer)
+                response, usage = answer, reader.normalised()
             else:
                 completion = cand.adapter.parse_chat(answer, model=alias)
-                response, usage = chat_to_message(completion, model=model), from_openai(completion.get("usage"))
+                response, usage = chat_to_message(completion, model=model), usage_dict(completion.get("usage"))
             return _result(slot, wire, url, host, ex, attempts, started, response=response, usage=usage,
                            dropped=dropped_for(cand), body=answer)
 

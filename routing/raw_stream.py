@@ -173,7 +173,7 @@ class RawRouteStream:
                              else StreamInterruptedError(exc.user_message, upstream_body=exc.upstream_body))
         except httpx.HTTPError as exc:
             await self._fail(StreamInterruptedError(
-                f"The stream from {self.host} ({self.target} in {self.region}) broke after it started "
+                f"The stream from Vertex AI ({self.target} in {self.region}) broke after it started "
                 f"({type(exc).__name__}); the partial answer cannot be resumed, so it was not retried."))
 
     def _event(self, raw: bytes) -> None:
@@ -185,7 +185,7 @@ class RawRouteStream:
                 parsed = orjson.loads(data)
             except orjson.JSONDecodeError:
                 raise StreamInterruptedError(
-                    f"The stream from {self.host} ({self.target} in {self.region}) sent an event that is "
+                    f"The stream from Vertex AI ({self.target} in {self.region}) sent an event that is "
                     "not valid JSON; the answer was cut short.") from None
             if isinstance(parsed, dict):
                 self._buffer.extend(self._relay.feed(raw, event, parsed))

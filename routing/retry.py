@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -30,8 +31,12 @@ class RetryPolicy:
       model; "geography" keeps the residency zone; see `routing.residency`); False here turns region failover off for every key.
     - `cooldown_after` consecutive failures of a (key, region, target) put it aside for
       `cooldown_seconds` in this process; it is still used when nothing else is left.
+    - A key that cannot mint a token, or that Vertex answers 401/403 even with a fresh token, is
+      put aside whole for `key_cooldown_seconds` (at once: such a fault is not transient), shared
+      with other processes through `Cooldowns.shared` when one is set.
     - `timeout`: seconds allowed for each phase (connect, write, each read, pool) of every attempt;
-      None keeps the transport's own timeouts (routing.transport.configure).
+      `connect_timeout` overrides it for the connect phase; None keeps the transport's own
+      timeouts (routing.transport.configure).
     """
 
     max_retries: int = 2
@@ -45,7 +50,9 @@ class RetryPolicy:
     max_failover_regions: int = 2
     cooldown_after: int = 3
     cooldown_seconds: float = 30.0
+    key_cooldown_seconds: float = 60.0
     timeout: float | None = None
+    connect_timeout: float | None = None
 
     def backoff(self, retry: int, retry_after: float | None = None,
                 rand: Callable[[], float] = random.random) -> float:
@@ -75,16 +82,66 @@ def parse_retry_after(headers: Mapping[str, str], *, now: Callable[[], float] = 
 
 
 CooldownKey = tuple[str, str, str]  # (key_id, region, target)
+# How often a process asks the shared store whether a key it does not know to be cooling is.
+SHARED_RECHECK_SECONDS = 1.0
+
+
+class SharedKeyCooldowns(Protocol):
+    """Where key cooldowns are shared between processes (the gateway sets one on `COOLDOWNS`).
+
+    `put` records that `key_id` is put aside for `seconds` and why; `remaining` answers how many
+    seconds are left (None when it is not cooling); `drop` ends it. Must not raise."""
+
+    def put(self, key_id: str, seconds: float, reason: str) -> None: ...
+
+    def remaining(self, key_id: str) -> float | None: ...
+
+    def drop(self, key_id: str) -> None: ...
 
 
 class Cooldowns:
-    """Consecutive failures per (key_id, region, target), and until when each is cooling down."""
+    """Consecutive failures per (key_id, region, target), and until when each is cooling down;
+    and whole keys put aside because their credential does not work."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic,
+                 shared: SharedKeyCooldowns | None = None) -> None:
         self.clock = clock
+        self.shared = shared
         self._failures: dict[CooldownKey, int] = {}
         self._until: dict[CooldownKey, float] = {}
+        self._key_until: dict[str, float] = {}
+        self._key_checked: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def key_cooling(self, key_id: str) -> bool:
+        """Whether the whole key is put aside (here, or by another process sharing `shared`)."""
+        now = self.clock()
+        until = self._key_until.get(key_id)
+        if until is not None:
+            if now < until:
+                return True
+            self._key_until.pop(key_id, None)
+        if self.shared is None:
+            return False
+        if now - self._key_checked.get(key_id, float("-inf")) < SHARED_RECHECK_SECONDS:
+            return False
+        self._key_checked[key_id] = now
+        remaining = self.shared.remaining(key_id)
+        if remaining is None or remaining <= 0:
+            return False
+        self._key_until[key_id] = now + remaining
+        return True
+
+    def key_failure(self, key_id: str, policy: RetryPolicy, reason: str) -> None:
+        """Put the key aside for `policy.key_cooldown_seconds`: it could not mint a token, or Vertex
+        refused its fresh token (401/403)."""
+        self._key_until[key_id] = self.clock() + policy.key_cooldown_seconds
+        if self.shared is not None:
+            self.shared.put(key_id, policy.key_cooldown_seconds, reason)
+
+    def key_success(self, key_id: str) -> None:
+        if self._key_until.pop(key_id, None) is not None and self.shared is not None:
+            self.shared.drop(key_id)
 
     def cooling(self, slot: CooldownKey) -> bool:
         until = self._until.get(slot)
@@ -113,6 +170,8 @@ class Cooldowns:
         with self._lock:
             self._failures.clear()
             self._until.clear()
+            self._key_until.clear()
+            self._key_checked.clear()
 
 
 COOLDOWNS = Cooldowns()

@@ -17,6 +17,7 @@ import httpx
 import orjson
 
 from routing.errors import RoutingError, StreamInterruptedError
+from routing.results import Attempt
 from routing.sse import SSEDecoder
 
 Json = dict[str, Any]
@@ -42,7 +43,7 @@ class ChunkTransform(Protocol):
 class StreamRoute:
     """Where the stream comes from (the same fields RouteResult has)."""
 
-    attempts: list[Any]
+    attempts: list[Attempt]
     key_id: str
     key_name: str
     region: str
@@ -131,7 +132,7 @@ class RouteStream:
                              else StreamInterruptedError(exc.user_message, upstream_body=exc.upstream_body))
         except httpx.HTTPError as exc:
             await self._fail(StreamInterruptedError(
-                f"The stream from {self.host} ({self.target} in {self.region}) broke after it started "
+                f"The stream from Vertex AI ({self.target} in {self.region}) broke after it started "
                 f"({type(exc).__name__}); the partial answer cannot be resumed, so it was not retried."))
 
     def _emit_events(self, events: list[tuple[str | None, str]]) -> None:
@@ -142,7 +143,7 @@ class RouteStream:
                 parsed = orjson.loads(data)
             except orjson.JSONDecodeError:
                 raise StreamInterruptedError(
-                    f"The stream from {self.host} ({self.target} in {self.region}) sent an event that is "
+                    f"The stream from Vertex AI ({self.target} in {self.region}) sent an event that is "
                     "not valid JSON; the answer was cut short.") from None
             self._emit(self._translator.feed(event, parsed))
 

@@ -76,7 +76,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
@@ -84,10 +83,11 @@ import httpx
 from routing.attempts import AttemptRunner, Call, Slot
 from routing.auth import TOKEN_CACHE, TokenCache
 from routing.betas import DEFAULT_BETAS, BetaTable
+from routing.candidates import Candidate
 from routing.catalog import DEFAULT_CATALOG, Catalog
 from routing.config import ConfigError, KeyConfig
 from routing.errors import ConfigurationError, InvalidRequestError, ModelNotFoundError
-from routing.families import adapter_for
+from routing.families import FamilyAdapter, WireRequest, adapter_for
 from routing.model_names import CONTEXT_1M_BETA, vertex_model_id
 from routing.native import NativeCalls
 from routing.raw_stream import RawRouteStream
@@ -98,22 +98,6 @@ from routing.route_stream import RouteStream
 Json = dict[str, Any]
 
 __all__ = ["Attempt", "Candidate", "RetryPolicy", "RouteResult", "RouteStream", "Router"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One way to serve an alias: a key, the resolved target and the region to call."""
-
-    key: KeyConfig
-    alias: str
-    target: str
-    region: str
-    family: str
-    adapter: Any
-
-    @property
-    def key_id(self) -> str:
-        return self.key.key_id
 
 
 class Router:
@@ -362,14 +346,14 @@ def _compile(keys: Sequence[KeyConfig]) -> dict[str, list[Candidate]]:
     return by_alias
 
 
-def _adapter(target: str) -> Any:
+def _adapter(target: str) -> FamilyAdapter:
     try:
         return adapter_for(target)
     except ConfigError as exc:
         raise ConfigurationError(f"{target!r} cannot be called: {exc.message}") from None
 
 
-def _adapter_or_none(target: str) -> Any:
+def _adapter_or_none(target: str) -> FamilyAdapter | None:
     try:
         return adapter_for(target)
     except ConfigError:
@@ -385,7 +369,7 @@ def _model_of(request: Json) -> str:
     return model
 
 
-def _build_chat(request: Json, model: str) -> Callable[[Any, Candidate], Any]:
+def _build_chat(request: Json, model: str) -> Callable[[FamilyAdapter, Candidate], WireRequest]:
     return lambda adapter, cand: adapter.build_chat(request, target=cand.target, model=model)
 
 

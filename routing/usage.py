@@ -11,9 +11,12 @@ part at its own rate. `usage_from` reads any of the shapes routing produces or r
   `cache_creation_input_tokens`),
 - Gemini `usageMetadata` (`promptTokenCount`, `candidatesTokenCount`, `cachedContentTokenCount`,
   `thoughtsTokenCount`),
-- the native calls' normalised dict (`normalised()` below: `input_tokens` without the cached ones,
-  `cache_read_tokens`, `cache_write_tokens`), which `from_claude`, `from_gemini`, `from_openai` and
-  `UsageReader` produce for Router.messages* and Router.vertex.
+- the native calls' usage (`usage_dict`: the Usage fields as a dict).
+
+The native calls (Router.messages*, Router.vertex) report `usage_dict(...)`:
+`{"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"}` in this module's
+convention (input includes cache reads and writes; cache fields 0 when the upstream reports none);
+`UsageReader` collects it from Claude events, Gemini chunks or OpenAI-shaped answers as they pass.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Usage", "UsageReader", "from_claude", "from_gemini", "from_openai", "normalised", "usage_from"]
+__all__ = ["Usage", "UsageReader", "usage_dict", "usage_from"]
+
+Json = dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,10 @@ def usage_from(raw: Any) -> Usage:
         return raw
     if not isinstance(raw, Mapping):
         return Usage()
+    if "cache_read_tokens" in raw or "cache_write_tokens" in raw:  # the native calls' usage_dict()
+        return Usage(input_tokens=_int(raw.get("input_tokens")), output_tokens=_int(raw.get("output_tokens")),
+                     cache_read_tokens=_int(raw.get("cache_read_tokens")),
+                     cache_write_tokens=_int(raw.get("cache_write_tokens")))
     if "promptTokenCount" in raw or "candidatesTokenCount" in raw:  # Gemini usageMetadata
         output = _int(raw.get("candidatesTokenCount"))
         thoughts = _int(raw.get("thoughtsTokenCount"))
@@ -63,11 +72,6 @@ def usage_from(raw: Any) -> Usage:
         return Usage(input_tokens=_int(raw.get("prompt_tokens")), output_tokens=_int(raw.get("completion_tokens")),
                      cache_read_tokens=_int(details.get("cached_tokens")),
                      cache_write_tokens=_int(details.get("cache_write_tokens")))
-    if "cache_read_tokens" in raw or "cache_write_tokens" in raw:  # normalised (native calls)
-        read, write = _int(raw.get("cache_read_tokens")), _int(raw.get("cache_write_tokens"))
-        uncached = _int(raw.get("input_tokens"))
-        return Usage(input_tokens=None if uncached is None else uncached + (read or 0) + (write or 0),
-                     output_tokens=_int(raw.get("output_tokens")), cache_read_tokens=read, cache_write_tokens=write)
     if "cache_read_input_tokens" in raw or "cache_creation_input_tokens" in raw:  # Anthropic
         read = _int(raw.get("cache_read_input_tokens"))
         write = _int(raw.get("cache_creation_input_tokens"))
@@ -83,60 +87,30 @@ def usage_from(raw: Any) -> Usage:
                  else None)
 
 
-# -- the native calls' normalised usage ------------------------------------------------------------
+def usage_dict(raw: Any) -> Json | None:
+    """The normalised usage dict of any known usage shape (None for nothing known)."""
+    used = usage_from(raw)
+    if used.input_tokens is None and used.output_tokens is None:
+        return None
+    return {"input_tokens": used.input_tokens, "output_tokens": used.output_tokens,
+            "cache_read_tokens": used.cache_read_tokens or 0, "cache_write_tokens": used.cache_write_tokens or 0}
 
-Json = dict[str, Any]
+
 _GEMINI_COUNTS = ("promptTokenCount", "candidatesTokenCount", "thoughtsTokenCount", "cachedContentTokenCount",
                   "totalTokenCount")
 
 
-def _count(value: Any) -> int:
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
-def normalised(*, input_tokens: int, output_tokens: int, cache_read_tokens: int = 0,
-               cache_write_tokens: int = 0) -> Json:
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
-            "cache_read_tokens": cache_read_tokens, "cache_write_tokens": cache_write_tokens}
-
-
-def from_claude(raw: Json) -> Json:
-    """Anthropic usage (a Message's, or message_start + message_delta merged)."""
-    return normalised(input_tokens=_count(raw.get("input_tokens")), output_tokens=_count(raw.get("output_tokens")),
-                      cache_read_tokens=_count(raw.get("cache_read_input_tokens")),
-                      cache_write_tokens=_count(raw.get("cache_creation_input_tokens")))
-
-
-def from_gemini(meta: Json) -> Json:
-    """Gemini usageMetadata."""
-    cached = _count(meta.get("cachedContentTokenCount"))
-    return normalised(input_tokens=max(_count(meta.get("promptTokenCount")) - cached, 0),
-                      output_tokens=_count(meta.get("candidatesTokenCount")) + _count(meta.get("thoughtsTokenCount")),
-                      cache_read_tokens=cached)
-
-
-def from_openai(usage: Json | None) -> Json | None:
-    """OpenAI usage as the chat adapters produce it (prompt_tokens include cached tokens)."""
-    if not usage:
-        return None
-    details = usage.get("prompt_tokens_details") or {}
-    cached, written = _count(details.get("cached_tokens")), _count(details.get("cache_write_tokens"))
-    return normalised(input_tokens=max(_count(usage.get("prompt_tokens")) - cached - written, 0),
-                      output_tokens=_count(usage.get("completion_tokens")), cache_read_tokens=cached,
-                      cache_write_tokens=written)
-
-
 class UsageReader:
-    """Collects usage from Claude Messages / stream events, Gemini responses / stream chunks and
-    OpenAI-shaped answers / chunks (Mistral and partner models on rawPredict)."""
+    """Collects usage from Claude Messages / stream events (message_start + cumulative
+    message_delta), Gemini responses / stream chunks (usageMetadata) and OpenAI-shaped answers /
+    chunks (Mistral and partner models on rawPredict), as they pass."""
 
     def __init__(self) -> None:
         self._claude: Json = {}
-        self._gemini: Json | None = None
-        self._openai: Json | None = None
+        self._other: Json | None = None
         self.seen = False
 
-    def read(self, data: Json) -> bool:
+    def read(self, data: Mapping[str, Any]) -> bool:
         """Take what usage `data` carries; True when it carried some."""
         kind = data.get("type")
         raw: Any = None
@@ -144,25 +118,26 @@ class UsageReader:
             raw = (data.get("message") or {}).get("usage")
         elif kind in ("message_delta", "message"):
             raw = data.get("usage")
-        if isinstance(raw, dict):
+        if isinstance(raw, Mapping):
             self._claude.update({k: v for k, v in raw.items() if v is not None})
             self.seen = True
             return True
         meta = data.get("usageMetadata")
-        if isinstance(meta, dict) and any(k in meta for k in _GEMINI_COUNTS):
-            self._gemini = meta
+        if isinstance(meta, Mapping) and any(k in meta for k in _GEMINI_COUNTS):
+            self._other = dict(meta)
             self.seen = True
             return True
         usage = data.get("usage")
-        if isinstance(usage, dict) and "prompt_tokens" in usage:  # Mistral / partner chat (OpenAI shape)
-            self._openai = usage
+        if isinstance(usage, Mapping) and "prompt_tokens" in usage:
+            self._other = dict(usage)
             self.seen = True
             return True
         return False
 
     def normalised(self) -> Json | None:
-        if self._gemini is not None:
-            return from_gemini(self._gemini)
-        if self._openai is not None:
-            return from_openai(self._openai)
-        return from_claude(self._claude) if self._claude else None
+        if self._other is not None:
+            return usage_dict(self._other)
+        if not self._claude:
+            return None
+        # Anthropic's fields always, so usage_from reads them as Anthropic usage (input without cache).
+        return usage_dict({"cache_read_input_tokens": 0, "cache_creation_input_tokens": 0, **self._claude})

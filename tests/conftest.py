@@ -1,4 +1,7 @@
-"""Shared fixtures. Each area keeps its fixtures in tests/fixtures/<area>.py and lists it here."""
+"""Shared fixtures. Each area keeps its fixtures in tests/fixtures/<area>.py and lists it here.
+
+routing's tests need no Django and run with `-p no:django` (as `make test` runs them): the Django
+fixture modules import Django only inside the fixtures, which routing's tests never request."""
 
 import pytest
 
@@ -8,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.django_data",
     "tests.fixtures.gateway",
     "tests.fixtures.native_clients",
+    "tests.fixtures.oidc",
 ]
 
 

@@ -14,20 +14,20 @@ from typing import Any
 import orjson
 from django.http import HttpRequest, HttpResponseBase
 
-from gateway_admin.openai_api.http import model_of, read_json_object
 from gateway_admin.pipeline import GatewayCall
 from gateway_admin.pipeline.errors import invalid_request
+from gateway_admin.surfaces.errors import anthropic_error_event, anthropic_error_response
 from gateway_admin.surfaces.frame import View, answer, endpoint
+from gateway_admin.surfaces.http import model_of, read_json_object
 from gateway_admin.surfaces.models import resolve_native_model
 from gateway_admin.surfaces.sse import as_is, sse_body, sse_response
 
 from .auth import anthropic_credential
-from .errors import error_event, error_response
 
 
 def anthropic_endpoint(operation: str) -> Callable[[View], View]:
     return endpoint(surface="anthropic", operation=operation, credential=anthropic_credential,
-                    error_response=error_response)
+                    error_response=anthropic_error_response)
 
 
 def _validated(request: HttpRequest, call: GatewayCall, *, needs_max_tokens: bool) -> dict[str, Any]:
@@ -93,7 +93,7 @@ async def messages(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     if call.stream:
         stream = await router.messages_stream(body, **_headers(request))
         events = call.events(stream, collector=MessageCollector())
-        return sse_response(sse_body(events, frame=as_is, error_frame=error_event, done=None))
+        return sse_response(sse_body(events, frame=as_is, error_frame=anthropic_error_event, done=None))
     result = await router.messages(body, **_headers(request))
     return answer(call, result.response, result=result, logged_body=result.response)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -70,6 +72,9 @@ def _summary(errors: dict[str, list[str]]) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ServiceValidationError):
         return error_response(status.HTTP_400_BAD_REQUEST, _summary(exc.errors), "invalid", exc.errors)
+    if isinstance(exc, RequestDataTooBig):
+        reason = f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+        return error_response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, reason, "request_too_large", {"body": [reason]})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -82,6 +87,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
         body = {"detail": _summary(errors), "code": "invalid", "errors": errors}
+    elif isinstance(exc, exceptions.ParseError) and exc.get_codes() == "too_deep":
+        body = {"detail": str(exc.detail), "code": "too_deep", "errors": {"body": [str(exc.detail)]}}
     elif isinstance(exc, exceptions.ParseError):
         body = {"detail": "The request body is not valid JSON.", "code": "parse_error", "errors": {"body": [str(exc.detail)]}}
     else:

@@ -13,6 +13,12 @@ from django.conf import settings
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
 
+from gateway_admin.json_limits import DEPTH_MESSAGE, exceeds_depth
+
+
+class BodyTooDeep(exceptions.ParseError):
+    default_code = "too_deep"
+
 
 class _Duplicate(ValueError):
     pass
@@ -82,6 +88,11 @@ class StrictJSONParser(JSONParser):
             data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from exc
+        except RecursionError:
+            # Deeper than the stdlib decoder can go: far beyond the limit.
+            raise BodyTooDeep(DEPTH_MESSAGE) from None
+        if exceeds_depth(data):
+            raise BodyTooDeep(DEPTH_MESSAGE)
         duplicates = _duplicate_paths(data)
         if duplicates:
             raise serializers.ValidationError({path: ["Given more than once; each key may appear once."] for path in duplicates})

@@ -5,7 +5,7 @@ The surfaces are /v1/ (OpenAI-compatible, and the Anthropic Messages API at /v1/
 answered 200 here too: Claude Code probes it before its first call.
 
 
-The dashboard's middleware (sessions, CSRF, auth, messages, CSP, htmx, axes, and WhiteNoise, which is
+The dashboard's middleware (sessions, CSRF, auth, messages, CSP, axes, and WhiteNoise, which is
 sync-only and so costs two thread hops per request under ASGI) does nothing for an API that
 authenticates with bearer tokens, and Django's ASGI handler adds a fresh executor thread per
 request for its request_started/request_finished signal receivers, which only close database

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from gateway_admin.key_cooldowns import KeyCooldown, key_cooldowns
 from gateway_admin.models import AllowedModel, AuditLog, Deployment, RequestLog, VertexKey
 
 
@@ -58,7 +59,8 @@ def _stale_after() -> timedelta:
     return timedelta(seconds=2 * getattr(settings, "MODELS_REFRESH_INTERVAL_SECONDS", 900))
 
 
-def _key_row(key: VertexKey, stats: dict[int, dict[str, int]], now: datetime) -> KeyRow:
+def _key_row(key: VertexKey, stats: dict[int, dict[str, int]], now: datetime,
+             cooldowns: dict[str, KeyCooldown]) -> KeyRow:
     health = getattr(key, "health", None)
     listing = getattr(key, "listing", None)
     entries = listing.entries if listing is not None else []
@@ -82,6 +84,10 @@ def _key_row(key: VertexKey, stats: dict[int, dict[str, int]], now: datetime) ->
         return row
     if health is not None and health.token_ok is False:
         row.problems.append("No token could be minted with this credential.")
+    cooldown = cooldowns.get(str(key.pk))
+    if cooldown is not None:
+        row.problems.append(
+            f"Out of rotation until {cooldown.until:%H:%M:%S} UTC, then retried: {cooldown.reason}")
     if row.last_error_at and (row.last_success_at is None or row.last_error_at > row.last_success_at):
         row.problems.append("The last call through this key failed.")
     if row.listing_stale:
@@ -113,7 +119,8 @@ def overview_key_rows() -> list[KeyRow]:
         .values("key_id")
         .annotate(calls=Count("id"), errors=Count("id", filter=Q(status__gte=400)))
     }
-    rows = [_key_row(k, stats, now) for k in keys]
+    cooldowns = key_cooldowns([str(k.pk) for k in keys])  # one cache read, not one per key
+    rows = [_key_row(k, stats, now, cooldowns) for k in keys]
     order = {"bad": 0, "warn": 1, "ok": 2, "disabled": 3}
     rows.sort(key=lambda r: (order[r.status], r.key.name.lower()))
     return rows

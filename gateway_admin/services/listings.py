@@ -24,7 +24,8 @@ from gateway_admin.crypto import CredentialDecryptError, decrypt_credentials
 from gateway_admin.models import AllowedModel, Deployment, KeyHealth, ModelListing, VertexKey
 from gateway_admin.services.errors import ServiceValidationError
 from routing.config import ConfigError, ConfigErrors, KeyConfig, parse_vertex_key_config
-from routing.listing import KeyCheck, alist_custom_models, check_key, custom_model_from_entry, merge_models
+from routing.list_models import KeyCheck, alist_custom_models, check_key
+from routing.listing import custom_model_from_entry, merge_models
 
 logger = logging.getLogger(__name__)
 

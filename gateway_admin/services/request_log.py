@@ -4,7 +4,8 @@
 gateway_admin/pipeline/) and only puts it on an in-process queue and returns; a background
 thread writes queued rows in batches (one INSERT for many calls, so 400 calls/s cost a few writes
 per second and never a request's time). Rows queued when the process exits are written by an
-`atexit` flush. Prompt and answer text are kept only when the caller passes `log_bodies=True`
+`atexit` flush; a process killed before that loses none of them either: each entry is also in a
+crash journal that the next writer replays (services/request_log_journal.py). Prompt and answer text are kept only when the caller passes `log_bodies=True`
 (the token's setting). Fields the database does not have yet are not written.
 """
 
@@ -18,8 +19,10 @@ import time
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import (
     IntegrityError,
     InterfaceError,
@@ -32,6 +35,7 @@ from django.db import (
 from django.utils import timezone
 
 from gateway_admin.models import RequestLog
+from gateway_admin.services.request_log_journal import Journal, read_entries
 
 logger = logging.getLogger(__name__)
 
@@ -152,14 +156,42 @@ class _Writer:
         self.lock = threading.Lock()
         self.idle = threading.Condition(self.lock)
         self.thread: threading.Thread | None = None
+        self.journal = Journal(lambda: Path(settings.REQUEST_LOG_JOURNAL_DIR))
+        self._journal_failed = False
+        self._replayed = False
 
     def put(self, row: Any) -> None:
         with self.lock:
             self.pending += 1
+            if row is not _CLOSE:
+                self._journal(row)
             self.queue.put(row)
             if self.thread is None or not self.thread.is_alive():
                 self.thread = threading.Thread(target=self._run, name="request-log-writer", daemon=True)
                 self.thread.start()
+
+    def _journal(self, entry: RequestLogEntry) -> None:
+        try:
+            self.journal.append(entry)
+        except (OSError, TypeError):
+            if not self._journal_failed:  # say it once; the row is still written from memory
+                self._journal_failed = True
+                logger.exception("could not append to the request-log journal")
+
+    def _replay(self) -> None:
+        """Write the journal segments of processes that died before writing them (once per writer)."""
+        if self._replayed:
+            return
+        self._replayed = True
+        try:
+            for path in self.journal.orphans():
+                entries = read_entries(path, RequestLogEntry)
+                if entries:
+                    logger.warning("writing %d request-log rows a stopped process left in %s", len(entries), path.name)
+                    self.write(entries)
+                self.journal.discard(path)
+        except Exception:
+            logger.exception("could not replay the request-log journal")
 
     def _done(self, count: int, *, closing: bool) -> bool:
         """Count rows as written; after a close request with nothing queued, end this thread (the
@@ -174,6 +206,7 @@ class _Writer:
         return False
 
     def _run(self) -> None:
+        self._replay()
         while True:
             try:
                 first = self.queue.get(timeout=IDLE_CLOSE_SECONDS)
@@ -191,16 +224,21 @@ class _Writer:
             time.sleep(BATCH_WAIT_SECONDS)
             batch = [first]
             close_after = False
-            while len(batch) < BATCH_SIZE:
-                try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _CLOSE:
-                    close_after = True
-                    break
-                batch.append(item)
+            finished = None
+            with self.lock:  # no put() in between: the batch is exactly what the journal holds
+                while len(batch) < BATCH_SIZE:
+                    try:
+                        item = self.queue.get_nowait()
+                    except queue.Empty:
+                        finished = self.journal.rotate()
+                        break
+                    if item is _CLOSE:
+                        close_after = True
+                        finished = self.journal.rotate()
+                        break
+                    batch.append(item)
             self.write(batch)
+            self.journal.discard(finished)
             if close_after:
                 connection.close()
             if self._done(len(batch) + close_after, closing=close_after):

@@ -1,17 +1,31 @@
-"""API tokens: random, shown once, stored as a sha256 hash with a short display prefix."""
+"""API tokens: random, shown once, stored as a sha256 hash with a short display prefix.
+
+The gateway's surfaces look a raw token up with `api_token_info(raw)`, which keeps the answer for
+`GATEWAY_TOKEN_CACHE_SECONDS` (default 10 s) per process under the token's sha256 (the raw token
+is never kept), so the hot path pays no database round trip per call. `api_token_revoke` and a
+change of the owner's role or active flag (`api_tokens_forget_for_user`) evict it here, so in the
+process that made the change the token stops working at once; other web processes keep it for at
+most that many seconds. Expiry is checked on every hit; concurrent misses share one lookup.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from gateway_admin.aio import run_db
 from gateway_admin.models import ApiToken
+from gateway_admin.permissions import user_role
 from gateway_admin.services.audit import audit_record
 from gateway_admin.services.errors import ServiceValidationError
 
@@ -96,20 +110,29 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     now and again after the commit (a call in between could have cached the not yet revoked row).
     Other web processes keep a cached token for at most GATEWAY_TOKEN_CACHE_SECONDS.
     """
-    from gateway_admin.openai_api.auth import forget_token
-
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="revoke", obj=token)
-    digest = token.token_hash
-    forget_token(digest)
-    transaction.on_commit(lambda: forget_token(digest))
+    _forget(token.token_hash)
     return token
 
 
+def api_tokens_forget_for_user(*, user: Any) -> None:
+    """After a user's role or active flag changed: this process's /v1 forgets their tokens at once
+    (now and after the commit), so the next call is checked against the new role."""
+    for digest in ApiToken.objects.filter(user=user).values_list("token_hash", flat=True):
+        _forget(digest)
+
+
+def _forget(digest: str) -> None:
+    forget_token(digest)
+    transaction.on_commit(lambda: forget_token(digest))
+
+
 def api_token_authenticate(raw: str | None) -> ApiToken | None:
-    """The live token matching `raw` (with its user), or None. Sync; wrap with sync_to_async in async code."""
+    """The live token matching `raw` whose owner is active and has a role (with its user), or None.
+    Sync (database); the surfaces use the cached `api_token_info`."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = (
@@ -117,8 +140,8 @@ def api_token_authenticate(raw: str | None) -> ApiToken | None:
         .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
+    if token is None or user_role(token.user) is None:
+        return None  # inactive, or no role any more: a token carries its owner's role
     now = timezone.now()
     if token.expires_at is not None and token.expires_at <= now:
         return None
@@ -126,3 +149,84 @@ def api_token_authenticate(raw: str | None) -> ApiToken | None:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+# -- the per-process cache the surfaces authenticate with -------------------------------------------
+
+NEGATIVE_CACHE_SECONDS = 2.0
+MAX_CACHED = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What a gateway call needs to know about an API token; no secret in it."""
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    model_scopes: frozenset[str]
+    rpm_limit: int | None
+    log_bodies: bool
+    expires_at: datetime | None
+
+    def allows(self, model: str) -> bool:
+        return not self.model_scopes or model in self.model_scopes
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+_cache: dict[str, tuple[TokenInfo | None, float]] = {}
+_inflight: dict[str, asyncio.Future[TokenInfo | None]] = {}
+
+
+def token_cache_clear() -> None:
+    """Forget every cached token (tests)."""
+    _cache.clear()
+
+
+def forget_token(digest: str) -> None:
+    """Forget one cached token by its sha256 hex digest (`ApiToken.token_hash`)."""
+    _cache.pop(digest, None)
+
+
+def _info(raw: str) -> TokenInfo | None:
+    token = api_token_authenticate(raw)
+    if token is None:
+        return None
+    scopes = frozenset(s.removeprefix("vertex/") for s in (token.model_scopes or []) if isinstance(s, str))
+    return TokenInfo(id=token.pk, user_id=token.user_id, name=token.name, prefix=token.prefix,
+                     model_scopes=scopes, rpm_limit=token.rpm_limit, log_bodies=token.log_bodies,
+                     expires_at=token.expires_at)
+
+
+async def api_token_info(raw: str) -> TokenInfo | None:
+    """The live token `raw` names (cached per process, see the module docstring), or None."""
+    digest = token_hash(raw)
+    hit = _cache.get(digest)
+    if hit is not None and hit[1] > time.monotonic():
+        return hit[0]
+    loop = asyncio.get_running_loop()
+    pending = _inflight.get(digest)
+    if pending is not None and pending.get_loop() is loop:
+        return await asyncio.shield(pending)
+    future: asyncio.Future[TokenInfo | None] = loop.create_future()
+    _inflight[digest] = future
+    try:
+        info = await run_db(_info, raw)
+    except BaseException as exc:
+        future.set_exception(exc)
+        # The waiters re-raise it; mark it retrieved so an unwaited future does not warn.
+        future.exception()
+        raise
+    else:
+        future.set_result(info)
+    finally:
+        _inflight.pop(digest, None)
+    if len(_cache) >= MAX_CACHED:
+        _cache.clear()
+    ttl = float(settings.GATEWAY_TOKEN_CACHE_SECONDS) if info is not None else NEGATIVE_CACHE_SECONDS
+    _cache[digest] = (info, time.monotonic() + ttl)
+    return info

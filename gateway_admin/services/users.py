@@ -12,6 +12,7 @@ from django.db import transaction
 from gateway_admin.permissions import ROLE_ADMIN, ROLE_DEVELOPER, ROLES, set_user_role
 from gateway_admin.services.audit import audit_record
 from gateway_admin.services.errors import ServiceValidationError
+from gateway_admin.services.tokens import api_tokens_forget_for_user
 
 User = get_user_model()
 
@@ -105,4 +106,6 @@ def user_update(
         changes["password"] = ["(set)", "(changed)"]
     if changes:
         audit_record(actor=actor, action="update", obj=user, changes=changes)
+    if "role" in changes or "is_active" in changes:
+        api_tokens_forget_for_user(user=user)
     return user

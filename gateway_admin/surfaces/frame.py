@@ -18,11 +18,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway_admin.openai_api.auth import authenticate_token
-from gateway_admin.openai_api.http import json_response
-from gateway_admin.openai_api.ratelimit import ahit
 from gateway_admin.pipeline import Caller, GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, rate_limited
+from gateway_admin.surfaces.auth import authenticate_raw
+from gateway_admin.surfaces.http import json_response
+from gateway_admin.surfaces.ratelimit import ahit
 
 View = Callable[..., Awaitable[HttpResponseBase]]
 Credential = Callable[[HttpRequest], str]
@@ -44,7 +44,7 @@ def endpoint(*, surface: str, operation: str, credential: Credential, error_resp
                 return response
             call = GatewayCall(surface=surface, operation=operation)
             try:
-                token = await authenticate_token(credential(request))
+                token = await authenticate_raw(credential(request))
                 call.caller = Caller.of_token(token)
                 if token.rpm_limit:
                     wait = await ahit(token.id, token.rpm_limit)

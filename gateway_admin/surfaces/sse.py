@@ -13,8 +13,8 @@ from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from gateway_admin.openai_api.http import SSE
 from gateway_admin.pipeline import Chunk, Done, Event, GatewayError
+from gateway_admin.surfaces.http import SSE
 
 
 async def sse_body(events: AsyncIterator[Event], *, frame: Callable[[Any], bytes],

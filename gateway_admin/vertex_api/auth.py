@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from gateway_admin.openai_api.auth import bearer_token
 from gateway_admin.pipeline.errors import unauthorized
+from gateway_admin.surfaces.auth import bearer_token
 
 
 def vertex_credential(request: HttpRequest) -> str:

@@ -13,22 +13,25 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
-from gateway_admin.anthropic_api.errors import error_event as anthropic_error_event
-from gateway_admin.openai_api.http import JSON, SSE
 from gateway_admin.pipeline import GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, invalid_request, not_found
+from gateway_admin.surfaces.errors import (
+    anthropic_error_event,
+    gemini_error_event,
+    google_error_body,
+    google_error_response,
+)
 from gateway_admin.surfaces.frame import endpoint
+from gateway_admin.surfaces.http import JSON, SSE, parse_json_object, request_bytes
 from gateway_admin.surfaces.models import resolve_native_model
 from gateway_admin.surfaces.sse import as_is, sse_body, sse_response
 from routing.catalog import is_known_region
 from routing.raw_stream import RawRouteStream
 
 from .auth import vertex_credential
-from .errors import error_body, error_response, gemini_error_event
 from .paths import COUNT_TOKENS, VertexPath, parse_path
 
 STREAM_ACTIONS = frozenset({"streamRawPredict", "streamGenerateContent"})
@@ -39,7 +42,7 @@ async def passthrough(request: HttpRequest, rest: str) -> HttpResponseBase:
     """Every /vertex/ path: one the pass-through knows is called, any other is a 404 (nothing sent)."""
     where = parse_path(rest)
     if where is None:
-        return error_response(not_found(
+        return google_error_response(not_found(
             f"Unknown Vertex path {request.method} {request.path}. The gateway passes through "
             "publishers/*/models/*:{rawPredict|streamRawPredict|generateContent|streamGenerateContent|countTokens|"
             "predict}, publishers/anthropic/models/count-tokens:rawPredict and endpoints/*:..."))
@@ -47,20 +50,12 @@ async def passthrough(request: HttpRequest, rest: str) -> HttpResponseBase:
 
 
 def _body(request: HttpRequest) -> tuple[bytes, dict[str, Any]]:
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise GatewayError(413, "The request body is too large.", code="request_too_large") from None
-    try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise invalid_request(f"The request body is not valid JSON: {exc.msg} at position {exc.pos}.") from None
-    if not isinstance(parsed, dict):
-        raise invalid_request("The request body must be a JSON object.")
-    return raw, parsed
+    """The bytes to forward, checked to be a JSON object (nothing malformed is sent)."""
+    raw = request_bytes(request)
+    return raw, parse_json_object(raw)
 
 
-@endpoint(surface="vertex", operation="vertex", credential=vertex_credential, error_response=error_response)
+@endpoint(surface="vertex", operation="vertex", credential=vertex_credential, error_response=google_error_response)
 async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -> HttpResponseBase:
     call.operation = where.action
     call.stream = where.action in STREAM_ACTIONS
@@ -88,7 +83,7 @@ async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -
             error_frame = gemini_error_event
         else:  # a JSON array stream: the error object closes it
             def error_frame(err: GatewayError) -> bytes:
-                return b",\n" + orjson.dumps(error_body(err)) + b"]"
+                return b",\n" + orjson.dumps(google_error_body(err)) + b"]"
         return sse_response(sse_body(events, frame=as_is, error_frame=error_frame, done=None),
                             content_type=result.content_type or (SSE if sse else JSON))
     response = HttpResponse(result.raw_body or b"", status=result.status or 200, content_type=JSON)

@@ -17,7 +17,7 @@ from gateway_admin.services import listings as listing_services
 from gateway_admin.services.errors import ServiceValidationError
 from routing import catalog as routing_catalog
 from routing import config as routing_config_mod
-from routing import listing as routing_listing
+from routing.list_models import check_key
 from routing.residency import DEFAULT_REGION_FAILOVER
 
 # Shown beside the region picker; from seeds 000 (global endpoint) and 002 (Claude on Vertex).
@@ -163,7 +163,7 @@ def draft_key_config(*, key: VertexKey | None, project_id: str, region: str, pro
 
 async def test_draft(config: routing_config_mod.KeyConfig, *, base_url: str | None) -> dict[str, Any]:
     try:
-        check = await asyncio.wait_for(routing_listing.check_key(config, base_url=base_url), timeout=60)
+        check = await asyncio.wait_for(check_key(config, base_url=base_url), timeout=60)
     except TimeoutError:
         return {"ok": False, "token_ok": False, "error": "No answer within 60 seconds.", "error_type": "timeout"}
     return check.as_dict()

@@ -1,14 +1,13 @@
 """Dashboard and playground pages. URL names are part of the contract (see CONTRACTS.md)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from gateway_admin.sso import views as sso_views
 from gateway_admin.web.views import keys, logs, models, overview, playground, settings
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html",
-                                                redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", sso_views.LoginView.as_view(), name="login"),
+    path("logout/", sso_views.LogoutView.as_view(), name="logout"),
     path("", overview.overview, name="overview"),
     path("keys/new/", keys.key_create_view, name="key-create"),
     path("keys/check-credentials/", keys.key_credentials_check_view, name="key-credentials-check"),

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from typing import Any, Protocol
 
-from .faults import FaultError, fault_from_dict
+from .faults import FaultError, FaultTable, fault_from_dict
+from .listing import ModelStore
+from .oauth import TokenIssuer
 from .server import Reply, Request, json_reply
 
-if TYPE_CHECKING:
-    from .app import Emulator
+
+class Emulator(Protocol):
+    """The emulator state the control API reads and changes (routing/emulator/app.py)."""
+
+    issuer: TokenIssuer
+    faults: FaultTable
+    records: deque[dict[str, Any]]
+    projects: set[str]
+    availability: dict[tuple[str, str], bool]
+    betas: dict[tuple[str, str], bool]
+    listing: ModelStore
+
+    def register_account(self, info: dict[str, Any]) -> dict[str, str]: ...
+
+    def reset(self) -> None: ...
 
 
 def _bad(message: str) -> Reply:

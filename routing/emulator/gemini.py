@@ -16,6 +16,7 @@ import orjson
 
 from . import text as T
 from .errors import google_error
+from .media import png
 from .server import Reply, json_reply
 
 
@@ -143,7 +144,6 @@ def _answers_with_image(model: str, config: Any) -> bool:
 
 
 def _image_part(seed: int) -> dict[str, Any]:
-    from .predict import png  # predict imports this module, so the PNG maker is fetched lazily
 
     return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png(seed)).decode()}}
 

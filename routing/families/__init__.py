@@ -7,13 +7,12 @@ Adding a family is a new module plus one line here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from routing.families.anthropic import AnthropicAdapter
 from routing.families.base import (
     BaseAdapter,
     ChatAdapter,
     EmbeddingAdapter,
+    FamilyAdapter,
     ImageAdapter,
     StreamTranslator,
     VideoAdapter,
@@ -27,7 +26,7 @@ from routing.families.openai_compat import OpenAICompatAdapter
 from routing.families.tuned import TunedAdapter
 from routing.families.veo import VeoAdapter
 
-REGISTRY: dict[str, Any] = {
+REGISTRY: dict[str, FamilyAdapter] = {
     "gemini": GeminiAdapter(),
     "anthropic": AnthropicAdapter(),
     "tuned": TunedAdapter(),
@@ -39,7 +38,7 @@ REGISTRY: dict[str, Any] = {
 }
 
 
-def adapter_for(target: str) -> Any:
+def adapter_for(target: str) -> FamilyAdapter:
     """The adapter for a resolved deployment target (e.g. "claude-sonnet-4-5@20250929").
 
     Raises `routing.config.ConfigError("target", ...)` (from catalog.family_of) for an unknown
@@ -60,6 +59,7 @@ __all__ = [
     "BaseAdapter",
     "ChatAdapter",
     "EmbeddingAdapter",
+    "FamilyAdapter",
     "ImageAdapter",
     "StreamTranslator",
     "VideoAdapter",

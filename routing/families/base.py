@@ -65,6 +65,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from routing.errors import InvalidRequestError
+
 Json = dict[str, Any]
 
 
@@ -169,11 +171,63 @@ class VideoAdapter(Protocol):
     def parse_video_poll(self, body: Json, *, model: str) -> Json: ...
 
 
+@runtime_checkable
+class FamilyAdapter(ChatAdapter, EmbeddingAdapter, ImageAdapter, VideoAdapter, Protocol):
+    """What the registry holds for each family: every capability, `supports()` saying which work."""
+
+
 class BaseAdapter:
-    """Shared plumbing: the capability table. Subclasses list what they implement."""
+    """Shared plumbing: the capability table, and an answer for every capability a family lacks.
+    Subclasses list what they implement in `capabilities` and override those methods."""
 
     family: str = ""
     capabilities: frozenset[str] = frozenset()
 
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    def _unsupported(self, capability: str) -> InvalidRequestError:
+        return InvalidRequestError(f"The {self.family} family cannot serve {capability} requests.")
+
+    def build_chat(self, request: Json, *, target: str, model: str) -> WireRequest:
+        raise self._unsupported("chat")
+
+    def parse_chat(self, body: Json, *, model: str) -> Json:
+        raise self._unsupported("chat")
+
+    def stream_translator(self, *, model: str, include_usage: bool,
+                          request: Json | None = None) -> StreamTranslator:
+        raise self._unsupported("chat")
+
+    def build_count_tokens(self, request: Json, *, target: str) -> WireRequest:
+        raise self._unsupported("count_tokens")
+
+    def parse_count_tokens(self, body: Json, *, model: str) -> Json:
+        raise self._unsupported("count_tokens")
+
+    def build_embeddings(self, request: Json, *, target: str) -> WireRequest:
+        raise self._unsupported("embeddings")
+
+    def parse_embeddings(self, body: Json, *, model: str, request: Json | None = None) -> Json:
+        raise self._unsupported("embeddings")
+
+    def build_images(self, request: Json, *, target: str) -> WireRequest:
+        raise self._unsupported("images")
+
+    def build_image_edit(self, request: Json, *, target: str) -> WireRequest:
+        raise self._unsupported("image_edits")
+
+    def parse_images(self, body: Json, *, model: str) -> Json:
+        raise self._unsupported("images")
+
+    def build_video_start(self, request: Json, *, target: str) -> WireRequest:
+        raise self._unsupported("video")
+
+    def parse_video_start(self, body: Json, *, model: str) -> Json:
+        raise self._unsupported("video")
+
+    def build_video_poll(self, *, target: str, operation: str) -> WireRequest:
+        raise self._unsupported("video")
+
+    def parse_video_poll(self, body: Json, *, model: str) -> Json:
+        raise self._unsupported("video")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -41,15 +42,16 @@ class App:
         return self.base_url + path
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Iterator[App]:
-    """uvicorn serving gateway_admin.asgi on a free port, seeded with users and a key on the emulator."""
+@contextmanager
+def running_app(var: Path, emulator: Any, *, extra_env: dict[str, str] | None = None,
+                port: int | None = None) -> Iterator[App]:
+    """uvicorn serving gateway_admin.asgi on `port` (a free one by default), its database in `var`,
+    seeded with users and a key on the emulator; `extra_env` adds settings (e.g. OIDC_*)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     # The seeded key's listing is read from the emulator: it must answer with its defaults, not with
     # what an earlier test of the session set (custom models, faults).
     emulator.reset()
-    var = tmp_path_factory.mktemp("app")
     sa_file = var / "service-account.json"
     sa_file.write_text(emulator.service_account_json)
     env = {
@@ -63,6 +65,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Itera
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
     for var_name in ("REDIS_URL", "CELERY_BROKER_URL"):
         env.pop(var_name, None)
@@ -73,7 +76,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Itera
                     "--ignore", "admin", "--ignore", "rest_framework"], cwd=ROOT, env=env, check=True)
     subprocess.run([python, "tests/browser/seed_app.py", str(sa_file)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    port = _free_port()
+    port = port or free_port()
     log = open(var / "uvicorn.log", "w")
     process = subprocess.Popen(
         [python, "-m", "uvicorn", "gateway_admin.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -90,13 +93,22 @@ def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Itera
             log.flush()
             raise RuntimeError("the app did not start:\n" + (var / "uvicorn.log").read_text()[-3000:])
         time.sleep(0.2)
-    yield App(base_url, env)
-    process.terminate()
     try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield App(base_url, env)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory, emulator: Any) -> Iterator[App]:
+    """The app for the browser tests (see running_app)."""
+    with running_app(tmp_path_factory.mktemp("app"), emulator) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

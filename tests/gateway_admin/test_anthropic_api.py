@@ -272,7 +272,7 @@ def test_a_long_conversation_beyond_djangos_default_body_limit_goes_through(live
     client = sdk(live_v1, token)
     assert client.messages.create(model=CLAUDE, max_tokens=32, messages=[
         {"role": "user", "content": long_text}]).content[0].text
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    settings.GATEWAY_MAX_BODY_BYTES = 1024 * 1024
     with pytest.raises(anthropic.APIStatusError) as too_large:
         client.messages.create(model=CLAUDE, max_tokens=32, messages=[{"role": "user", "content": long_text}])
     assert too_large.value.status_code == 413

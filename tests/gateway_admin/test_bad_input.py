@@ -205,8 +205,24 @@ def test_it_refuses_unknown_top_level_fields(admin_client: Client, no_outbound: 
         ({"name": "k", "weight": 0, CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "weight"),
         ({"name": "k", CONFIG: {"region": "us-central1"}}, f"{CONFIG}.project_id"),
         ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1", "allowedModels": "x"}}, f"{CONFIG}.allowedModels"),
+        ({"name": 5, CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "name"),
+        ({"name": ["k"], CONFIG: {"project_id": "my-project", "region": "us-central1"}}, "name"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "deployments": {f"m{i}": "gemini-2.0-flash" for i in range(5000)}}}, f"{CONFIG}.deployments"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "allowedModels": [f"m{i}" for i in range(501)]}}, f"{CONFIG}.allowedModels"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "deployments": {"flash": "gemini-2.0-flash@evil.com"}}}, f"{CONFIG}.deployments.flash"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "deployments": {"sonnet": "claude-sonnet-4-5@evil.com"}}}, f"{CONFIG}.deployments.sonnet"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "deployments": {"x@evil.com": "gemini-2.0-flash"}}}, f"{CONFIG}.deployments.x@evil.com"),
+        ({"name": "k", CONFIG: {"project_id": "my-project", "region": "us-central1",
+                                "allowedModels": ["gemini-2.0-flash@1@2"]}}, f"{CONFIG}.allowedModels[0]"),
     ],
-    ids=["empty name", "name with slash", "config not an object", "config missing", "weight zero", "no project", "allowedModels not a list"],
+    ids=["empty name", "name with slash", "config not an object", "config missing", "weight zero", "no project",
+         "allowedModels not a list", "name a number", "name a list", "5000 deployments", "501 allowedModels",
+         "gemini target with a host", "claude target with a host", "alias with a host", "two versions"],
 )
 def test_it_refuses_bad_envelopes(body: dict, field: str, admin_client: Client, no_outbound: list) -> None:
     before = _counts()
@@ -313,3 +329,85 @@ def test_import_names_with_nul_characters_are_refused_without_touching_the_datab
 
     assert response.status_code == 400
     assert "[0].name" in response.json()["errors"]
+
+
+def _nested(depth: int) -> str:
+    return '{"a": ' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("depth", [65, 490, 5000, 100_000])
+def test_a_body_nested_too_deep_is_a_400_without_a_traceback(
+    depth: int, admin_client: Client, no_outbound: list, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    before = _counts()
+    body = '{"name": "deep", "vertex_key_config": ' + _nested(depth - 1) + "}"
+
+    response = admin_client.post(URL, body, content_type="application/json")
+
+    _assert_refused(response, "body", before, no_outbound, code="too_deep")
+    assert str(MAX_JSON_DEPTH) in response.json()["errors"]["body"][0]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_a_body_at_the_depth_limit_is_parsed(admin_client: Client, no_outbound: list) -> None:
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    body = '{"name": "deep", "vertex_key_config": ' + _nested(MAX_JSON_DEPTH - 1) + "}"
+    response = admin_client.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"  # refused for its content, not its depth
+
+
+def test_a_service_account_from_another_universe_is_refused_naming_the_field(
+    admin_client: Client, no_outbound: list, service_account: dict
+) -> None:
+    before = _counts()
+    foreign = {**service_account, "universe_domain": "evil.example"}
+    config = {**_good_config(json.dumps(foreign))}
+
+    response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
+
+    _assert_refused(response, f"{CONFIG}.auth_credentials", before, no_outbound, secret=foreign["private_key"])
+    assert "universe_domain" in response.json()["errors"][f"{CONFIG}.auth_credentials"][0]
+
+
+@pytest.mark.parametrize("target", ["claude-sonnet-4-5@20250929", "imagegeneration@006", "mistral-large@2407",
+                                    "gemini-2.0-flash@001", "gemini-2.0-flash@latest", "gemini-2.0-flash@default"])
+def test_vertex_version_suffixes_are_accepted(target: str, admin_client: Client, service_account_json: str) -> None:
+    config = {**_good_config(service_account_json), "deployments": {"m": target}, "allowedModels": []}
+    response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
+    assert response.status_code == 201, response.content
+
+
+def test_the_limits_are_inclusive(admin_client: Client, service_account_json: str) -> None:
+    from routing.config import MAX_ALLOWED_MODELS, MAX_DEPLOYMENTS
+
+    config = {**_good_config(service_account_json),
+              "deployments": {f"m{i}": "gemini-2.0-flash" for i in range(MAX_DEPLOYMENTS)},
+              "allowedModels": [f"m{i}" for i in range(MAX_ALLOWED_MODELS)]}
+    response = admin_client.post(URL, {"name": "k", CONFIG: config}, content_type="application/json")
+    assert response.status_code == 201, response.content[:500]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_in_the_api_shape(admin_client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    big = b'{"name": "' + b"x" * 20_000_000 + b'"}'
+    response = admin_client.post(URL, big, content_type="application/json")
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "request_too_large" and "body" in body["errors"] and body["detail"]
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("path", ["/api/nope/", "/api/v2/keys/", "/api/schema/extra", "/api/v1/nope/"])
+def test_unknown_api_paths_answer_the_api_json_404(path: str, admin_client: Client) -> None:
+    response = admin_client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found", "errors": {}}
+
+
+def test_unknown_page_paths_still_answer_the_html_404(admin_client: Client) -> None:
+    response = admin_client.get("/no-such-page/")
+    assert response.status_code == 404 and response["Content-Type"].startswith("text/html")

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -297,3 +298,26 @@ def test_the_deploy_check_flags_development_settings(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "security.W018" in result.stderr  # DEBUG on
+
+
+def test_the_embedded_state_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(VAR_DIR=str(var), PYTHONPATH=str(ROOT))
+    script = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'gateway_admin.settings'; django.setup()\n"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+        "from django.contrib.sessions.backends.db import SessionStore; s = SessionStore(); s['x'] = 1; s.save()\n"
+        "from django.db import connection; assert connection.vendor == 'sqlite'\n"
+        "import json, stat; var = os.environ['VAR_DIR']\n"
+        "print(json.dumps({n: stat.S_IMODE(os.stat(os.path.join(var, n)).st_mode) for n in os.listdir(var)\n"
+        "                  if os.path.isfile(os.path.join(var, n))}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    modes = json.loads(result.stdout.strip().splitlines()[-1])  # taken while the database was open
+
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    assert {"db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "secret_key", "credential_key"} <= set(modes)
+    assert {name: oct(mode) for name, mode in modes.items() if mode != 0o600} == {}

@@ -182,3 +182,79 @@ def test_a_responses_stream_cut_midway_ends_with_an_error_event(live_v1, demo_ke
     assert error["type"] == "error" and error["message"] and error["code"]
     sequence = [json.loads(d.removeprefix("data: "))["sequence_number"] for _, d in events]
     assert sequence == sorted(sequence) and len(set(sequence)) == len(sequence)
+
+
+@pytest.mark.parametrize("change", [{"role": None}, {"is_active": False}])
+def test_a_token_stops_working_when_its_owner_loses_access(live_v1, demo_key, developer_user, admin_user,
+                                                          api_token_factory, change):
+    from django.test import Client
+
+    raw = api_token_factory(developer_user, name="owner loses access")
+    assert post(live_v1, raw).status_code == 200  # now cached in the server's process
+    admin = Client()
+    admin.force_login(admin_user)
+    response = admin.patch(f"/api/v1/users/{developer_user.pk}/", change, content_type="application/json")
+    assert response.status_code == 200, response.content
+    # The process that changed the user evicts the owner's tokens at once (no cache reset here).
+    assert_openai_error(post(live_v1, raw), 401, code="invalid_api_key")
+    assert_openai_error(live_v1.http.get("/v1/models", headers={"Authorization": f"Bearer {raw}"}), 401)
+    # The config API refuses the token too.
+    assert live_v1.http.get("/api/v1/models/", headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_a_token_of_a_user_without_a_role_is_refused_after_the_cache_window(live_v1, demo_key, developer_user,
+                                                                          api_token_factory):
+    from gateway_admin.permissions import set_user_role
+    from gateway_admin.services.tokens import token_cache_clear
+
+    raw = api_token_factory(developer_user, name="role removed elsewhere")
+    assert post(live_v1, raw).status_code == 200
+    set_user_role(developer_user, None)  # as another web process would: no eviction here
+    token_cache_clear()  # the GATEWAY_TOKEN_CACHE_SECONDS window has passed
+    assert_openai_error(post(live_v1, raw), 401)
+
+
+@pytest.mark.parametrize("depth", [65, 450, 1020, 5000])
+def test_messages_nested_too_deep_get_a_400_without_a_traceback(live_v1, demo_key, token, caplog, depth):
+    from gateway_admin.json_limits import MAX_JSON_DEPTH
+
+    content = "[" * depth + "]" * depth
+    raw = '{"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": ' + content + "}]}"
+    response = live_v1.http.post("/v1/chat/completions", content=raw,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    error = assert_openai_error(response, 400, code="too_deep")
+    assert str(MAX_JSON_DEPTH) in error["message"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_a_malformed_token_endpoint_reply_is_a_502_upstream_authentication_error(live_v1, demo_key, token, vertex):
+    from routing.auth import TOKEN_CACHE
+
+    TOKEN_CACHE.clear()
+    vertex.add_fault(path_contains="/token", malformed=True)
+    error = assert_openai_error(post(live_v1, token), 502, code="upstream_authentication_error")
+    assert "malformed" in error["message"]
+    TOKEN_CACHE.clear()
+
+
+def test_a_body_over_the_upload_limit_gets_413_in_openai_shape(live_v1, demo_key, token, settings):
+    settings.GATEWAY_MAX_BODY_BYTES = 5_000_000
+    big = b'{"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "' + b"x" * 20_000_000 + b'"}]}'
+    response = live_v1.http.post("/v1/chat/completions", content=big,
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert_openai_error(response, 413, code="request_too_large")
+
+
+def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1, demo_key, token, settings):
+    import socket
+
+    from gateway_admin import pipeline
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings.VERTEX_BASE_URL = f"http://127.0.0.1:{port}"  # a closed private address
+    pipeline.reset()
+    error = assert_openai_error(post(live_v1, token), 502)
+    assert "Vertex AI in " in error["message"] and "gemini-2.0-flash" in error["message"]  # the last region tried
+    assert "127.0.0.1" not in error["message"] and str(port) not in error["message"]

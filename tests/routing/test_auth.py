@@ -209,6 +209,38 @@ async def test_a_refused_grant_names_the_token_host_and_oauth_error_but_not_the_
     assert "PRIVATE KEY" not in message and json.loads(sa_json)["private_key_id"] not in message
 
 
+@pytest.mark.parametrize("reply", [b"[1, 2]", b'"a string"', b"not json", b'{"access_token": "t", "expires_in": "soon"}',
+                                   b'{"access_token": "t", "expires_in": [1]}'])
+async def test_a_malformed_token_reply_is_an_authentication_error(clock, sa_json, reply):
+    cache = TokenCache(clock=clock, http=httpx.Client(
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, content=reply))))
+    with pytest.raises(AuthenticationError) as caught:
+        await cache.token(make_key(sa_json))
+    message = caught.value.user_message
+    assert "tokens.example.test" in message and "malformed" in message
+    assert "indices" not in message and "Traceback" not in message
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_token_endpoint_outage_is_not_reported_as_a_bad_key(cache, endpoint, sa_json, status):
+    endpoint.fail_with = (status, {"error": {"code": status, "message": "The service is currently unavailable.",
+                                             "status": "UNAVAILABLE"}})
+    with pytest.raises(AuthenticationError) as caught:
+        await cache.token(make_key(sa_json))
+    message = caught.value.user_message
+    assert f"HTTP {status}" in message and "outage" in message and "not a problem with the key" in message
+    assert "Check that the service-account key" not in message
+    assert "{" not in message and "'code'" not in message
+
+
+async def test_a_refusal_in_googles_error_shape_is_named_without_a_dict(cache, endpoint, sa_json):
+    endpoint.fail_with = (400, {"error": {"code": 400, "message": "Bad request.", "status": "INVALID_ARGUMENT"}})
+    with pytest.raises(AuthenticationError) as caught:
+        await cache.token(make_key(sa_json))
+    assert "refused to issue an access token: INVALID_ARGUMENT" in caught.value.user_message
+    assert "{" not in caught.value.user_message
+
+
 async def test_an_unreachable_token_endpoint_is_an_authentication_error_naming_the_host(clock, sa_json):
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)

@@ -13,13 +13,8 @@ from hypothesis import strategies as st
 from routing import transport
 from routing.config import KeyConfig
 from routing.errors import RoutingError
-from routing.listing import (
-    ModelEntry,
-    alist_custom_models,
-    check_key,
-    custom_model_from_entry,
-    merge_models,
-)
+from routing.list_models import alist_custom_models, check_key
+from routing.listing import ModelEntry, custom_model_from_entry, merge_models
 
 PROJECT = "demo-project"
 REGION = "us-central1"

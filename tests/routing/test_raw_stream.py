@@ -8,7 +8,7 @@ import pytest
 from routing.errors import StreamInterruptedError
 from routing.raw_stream import RawRelay, RawRouteStream, split_events
 from routing.route_stream import StreamRoute
-from routing.usage import from_gemini, from_openai
+from routing.usage import Usage, usage_dict, usage_from
 
 START = (b'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","usage":'
          b'{"input_tokens":12,"cache_creation_input_tokens":100,"cache_read_input_tokens":300,"output_tokens":1}}}\n\n')
@@ -53,7 +53,8 @@ async def test_events_split_across_chunks_come_out_whole_and_unchanged():
     items = [item async for item in stream]
 
     assert items == [START, DELTA, END, STOP]
-    assert stream.usage == {"input_tokens": 12, "output_tokens": 7, "cache_read_tokens": 300,
+    # input_tokens counts the whole prompt (routing.usage): 12 uncached + 300 read + 100 written.
+    assert stream.usage == {"input_tokens": 412, "output_tokens": 7, "cache_read_tokens": 300,
                             "cache_write_tokens": 100}
     assert stream.betas_dropped == ["x-1"] and stream.ttft_ms is not None
 
@@ -91,13 +92,19 @@ async def test_a_json_array_stream_is_relayed_as_it_comes_and_its_usage_read_at_
 
 
 def test_usage_normalises_gemini_and_openai_shapes():
-    assert from_gemini({"promptTokenCount": 100, "cachedContentTokenCount": 60, "candidatesTokenCount": 5,
-                        "thoughtsTokenCount": 3}) == {"input_tokens": 40, "output_tokens": 8,
-                                                      "cache_read_tokens": 60, "cache_write_tokens": 0}
-    assert from_openai({"prompt_tokens": 500, "completion_tokens": 9, "prompt_tokens_details": {
-        "cached_tokens": 300, "cache_write_tokens": 100}}) == {"input_tokens": 100, "output_tokens": 9,
+    assert usage_dict({"promptTokenCount": 100, "cachedContentTokenCount": 60, "candidatesTokenCount": 5,
+                       "thoughtsTokenCount": 3}) == {"input_tokens": 100, "output_tokens": 8,
+                                                     "cache_read_tokens": 60, "cache_write_tokens": 0}
+    assert usage_dict({"prompt_tokens": 500, "completion_tokens": 9, "prompt_tokens_details": {
+        "cached_tokens": 300, "cache_write_tokens": 100}}) == {"input_tokens": 500, "output_tokens": 9,
                                                                 "cache_read_tokens": 300, "cache_write_tokens": 100}
-    assert from_openai(None) is None
+    assert usage_dict(None) is None
+
+
+def test_the_pipeline_reads_the_native_usage_dict_back_whole():
+    native = {"input_tokens": 412, "output_tokens": 7, "cache_read_tokens": 300, "cache_write_tokens": 100}
+    assert usage_from(native) == Usage(input_tokens=412, output_tokens=7, cache_read_tokens=300,
+                                       cache_write_tokens=100)
 
 
 def test_usage_is_read_from_openai_shaped_chunks_too():

@@ -333,3 +333,111 @@ async def test_a_misconfigured_key_alone_raises_its_configuration_error_with_the
     with pytest.raises(ConfigurationError) as caught:
         await router(key(project="Bad Project")).chat(ASK)
     assert [a.status for a in caught.value.attempts] == [None]
+
+
+# -- broken keys are put aside ----------------------------------------------------------------------
+
+
+class BrokenTokens(Tokens):
+    """The token endpoint refuses the credential of key "broken"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    async def token(self, key: KeyConfig) -> str:
+        self.asked.append(key.key_id)
+        if key.key_id == "broken":
+            from routing.errors import AuthenticationError
+
+            raise AuthenticationError("oauth2.googleapis.com refused to issue an access token: invalid_grant")
+        return await super().token(key)
+
+
+def _shared_router(*keys: KeyConfig, handler, tokens: Tokens, cooldowns: Cooldowns) -> Router:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return Router(list(keys), tokens=tokens, policy=FAST, client=client,
+                  catalog=Catalog(learned=LearnedAvailability()), cooldowns=cooldowns)
+
+
+async def test_a_key_that_cannot_mint_a_token_is_tried_at_most_once_in_six_calls():
+    random.seed(7)
+    tokens, cooldowns = BrokenTokens(), Cooldowns()
+    upstream = Upstream((200, GEMINI_ANSWER))
+    r = _shared_router(key("broken", region_failover="off"), key("fine", region_failover="off"),
+                       handler=upstream, tokens=tokens, cooldowns=cooldowns)
+    for _ in range(6):
+        result = await r.chat(ASK)
+        assert result.key_id == "fine"
+    assert tokens.asked.count("broken") <= 1
+    assert cooldowns.key_cooling("broken") and not cooldowns.key_cooling("fine")
+
+
+async def test_a_key_that_vertex_refuses_with_a_fresh_token_is_put_aside():
+    random.seed(3)
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        project = request.url.path.split("/projects/")[1].split("/")[0]
+        seen.append(project)
+        if project == "revoked-project":
+            return httpx.Response(403, json={"error": {"code": 403, "status": "PERMISSION_DENIED",
+                                                       "message": "Permission denied."}})
+        return httpx.Response(200, json=GEMINI_ANSWER)
+
+    cooldowns = Cooldowns()
+    r = _shared_router(key("revoked", project="revoked-project", region_failover="off"),
+                       key("fine", region_failover="off"), handler=handler, tokens=Tokens(), cooldowns=cooldowns)
+    for _ in range(6):
+        assert (await r.chat(ASK)).key_id == "fine"
+    # Once: the 403, then once more with a refreshed token; never again while it cools down.
+    assert seen.count("revoked-project") <= 2
+    assert cooldowns.key_cooling("revoked")
+
+
+async def test_a_cooled_key_is_still_used_when_nothing_else_is_left_and_a_success_warms_it():
+    now = [0.0]
+    cooldowns = Cooldowns(clock=lambda: now[0])
+    cooldowns.key_failure("k1", FAST, "invalid_grant")
+    assert cooldowns.key_cooling("k1")
+    result = await _shared_router(key("k1"), handler=Upstream((200, GEMINI_ANSWER)), tokens=Tokens(),
+                                  cooldowns=cooldowns).chat(ASK)
+    assert result.key_id == "k1"
+    assert not cooldowns.key_cooling("k1")
+
+
+def test_a_key_cooldown_ends_after_its_time():
+    now = [0.0]
+    cooldowns = Cooldowns(clock=lambda: now[0])
+    cooldowns.key_failure("k1", RetryPolicy(key_cooldown_seconds=60.0), "invalid_grant")
+    now[0] = 59.0
+    assert cooldowns.key_cooling("k1")
+    now[0] = 60.5
+    assert not cooldowns.key_cooling("k1")
+
+
+class DictStore:
+    def __init__(self, clock) -> None:
+        self.clock = clock
+        self.entries: dict[str, tuple[float, str]] = {}
+
+    def put(self, key_id: str, seconds: float, reason: str) -> None:
+        self.entries[key_id] = (self.clock() + seconds, reason)
+
+    def remaining(self, key_id: str) -> float | None:
+        hit = self.entries.get(key_id)
+        return None if hit is None else hit[0] - self.clock()
+
+    def drop(self, key_id: str) -> None:
+        self.entries.pop(key_id, None)
+
+
+def test_a_key_cooldown_is_seen_by_another_process_through_the_shared_store():
+    now = [100.0]
+    store = DictStore(lambda: now[0])
+    here, there = Cooldowns(clock=lambda: now[0], shared=store), Cooldowns(clock=lambda: now[0], shared=store)
+    assert not there.key_cooling("k1")
+    here.key_failure("k1", RetryPolicy(key_cooldown_seconds=60.0), "invalid_grant")
+    now[0] += 2  # past the re-check interval of `there`
+    assert there.key_cooling("k1")
+    assert store.entries["k1"][1] == "invalid_grant"

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gateway_admin.api.fields import StrictCharField
 from gateway_admin.models import VertexKey
 from gateway_admin.selectors.keys import key_stored_warnings
 from gateway_admin.services.keys import CONFIG, key_config_dict, key_credential_summary
@@ -91,7 +92,7 @@ _FAILOVER_HELP = (
 
 
 class KeyWriteSerializer(_StrictSerializer):
-    name = serializers.CharField(trim_whitespace=False, max_length=100)
+    name = StrictCharField(trim_whitespace=False, max_length=100)
     enabled = serializers.BooleanField(required=False)
     weight = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     region_failover = serializers.ChoiceField(
@@ -101,7 +102,7 @@ class KeyWriteSerializer(_StrictSerializer):
 
 
 class KeyPatchSerializer(KeyWriteSerializer):
-    name = serializers.CharField(trim_whitespace=False, max_length=100, required=False)
+    name = StrictCharField(trim_whitespace=False, max_length=100, required=False)
     vertex_key_config = _ConfigPatchField(required=False)
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gateway_admin.api.fields import StrictCharField
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.models import ApiToken
 
@@ -59,7 +60,7 @@ class TokenCreatedSerializer(TokenSerializer):
 
 
 class TokenCreateSerializer(_StrictSerializer):
-    name = serializers.CharField(max_length=100)
+    name = StrictCharField(max_length=100)
     user = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
@@ -67,7 +68,7 @@ class TokenCreateSerializer(_StrictSerializer):
         help_text="Username that owns the token; defaults to you.",
     )
     model_scopes = serializers.ListField(
-        child=serializers.CharField(max_length=128), required=False, default=list, help_text="Empty: every model."
+        child=StrictCharField(max_length=128), required=False, default=list, help_text="Empty: every model."
     )
     rpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
     log_bodies = serializers.BooleanField(required=False, default=False)

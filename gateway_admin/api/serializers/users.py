@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gateway_admin.api.fields import StrictCharField
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.permissions import ROLE_ADMIN, ROLE_DEVELOPER, ROLES
 
@@ -34,9 +35,9 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class UserCreateSerializer(_StrictSerializer):
-    username = serializers.CharField(max_length=150)
+    username = StrictCharField(max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
+    password = StrictCharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
     role = serializers.ChoiceField(choices=list(ROLES))
 
 
@@ -44,4 +45,4 @@ class UserUpdateSerializer(_StrictSerializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=list(ROLES), required=False, allow_null=True)
     is_active = serializers.BooleanField(required=False)
-    password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
+    password = StrictCharField(write_only=True, required=False, trim_whitespace=False)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gateway_admin.surfaces.auth import bearer_token
 from gateway_admin.surfaces.frame import View, answer, endpoint
 
-from ..auth import bearer_token
 from ..errors import error_response
 
 

@@ -14,10 +14,10 @@ from typing import Any
 from django.http import StreamingHttpResponse
 
 from gateway_admin.pipeline import GatewayCall, GatewayError
+from gateway_admin.surfaces.http import SSE_DONE, sse_data, sse_event
 from gateway_admin.surfaces.sse import sse_body, sse_response
 
 from ..errors import error_body
-from ..http import SSE_DONE, sse_data, sse_event
 
 
 class ChatCollector:

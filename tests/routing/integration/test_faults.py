@@ -200,6 +200,7 @@ async def test_a_slow_first_byte_past_the_timeout_is_retried(vertex, router_for)
 
     assert [a.status for a in result.attempts] == [None, 200]
     assert "did not answer" in result.attempts[0].error
+    assert "127.0.0.1" not in result.attempts[0].error and result.attempts[0].host.startswith("127.0.0.1:")
 
 
 async def test_a_refused_connection_is_retried_then_reported(vertex, tokens, fresh_transport):
@@ -219,7 +220,12 @@ async def test_a_refused_connection_is_retried_then_reported(vertex, tokens, fre
     with pytest.raises(TransportError) as caught:
         await router.chat(ask())
     assert [a.status for a in caught.value.attempts] == [None, None, None]
-    assert f"127.0.0.1:{port}" in caught.value.user_message
+    # The caller is told the region and model; the (possibly private) host stays in the attempts.
+    message = caught.value.user_message
+    assert "us-central1" in message and FLASH in message
+    assert "127.0.0.1" not in message and str(port) not in message
+    assert all(a.host == f"127.0.0.1:{port}" for a in caught.value.attempts)
+    assert all("127.0.0.1" not in (a.error or "") for a in caught.value.attempts)
 
 
 async def test_a_400_is_not_retried(vertex, router_for):
