@@ -63,14 +63,14 @@ async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -
     model: object = where.model or parsed.get("model")  # count-tokens names its model in the body
     if where.action == COUNT_TOKENS and not (isinstance(model, str) and model):
         raise invalid_request("model: required in the body of count-tokens:rawPredict.", param="model")
-    call.model = model if isinstance(model, str) else ""
+    name = call.model = model if isinstance(model, str) else ""
     call.keep_request_body(parsed)
     await resolve_native_model(call, model)
     router = call.router
     assert router is not None
     alt = request.GET.get("alt")
-    result = await router.vertex(
-        call.model, where.action, raw, betas=request.headers.get("anthropic-beta") or None,
+    result = await router.vertex(  # the caller's name: routing adds the betas it implies (`[1m]`)
+        name, where.action, raw, betas=request.headers.get("anthropic-beta") or None,
         region_preference=where.location if is_known_region(where.location) else None,
         query={"alt": alt} if alt else None, api_version=where.version,
         anthropic_version=request.headers.get("anthropic-version") or None)

@@ -278,3 +278,18 @@ def test_a_long_conversation_beyond_djangos_default_body_limit_goes_through(live
     assert too_large.value.status_code == 413
     assert too_large.value.body["error"]["type"] == "request_too_large"
     assert len(claude_records(vertex)) == 1
+
+
+def test_bodies_are_logged_only_for_tokens_that_ask_for_it(live_v1, demo_key, developer_user, api_token_factory,
+                                                           vertex):
+    logged = sdk(live_v1, api_token_factory(developer_user, name="logged", log_bodies=True))
+    with logged.messages.stream(model=CLAUDE, max_tokens=64, messages=HELLO) as stream:
+        text = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    plain = sdk(live_v1, api_token_factory(developer_user, name="plain"))
+    plain.messages.create(model=CLAUDE, max_tokens=64, messages=HELLO)
+    (row,) = rows(token__name="logged")
+    assert row.request_body["messages"] == HELLO
+    assert row.response_body["content"][0]["text"] == text and row.response_body["stop_reason"] == final.stop_reason
+    (row,) = rows(token__name="plain")
+    assert row.request_body is None and row.response_body is None
