@@ -1,10 +1,14 @@
 """Server time of every dashboard page with 50 keys x 100 models (target: under 200 ms each).
 
     .venv/bin/python bench/pages_bench.py [--keys 50] [--models 100] [--runs 20] [--database-url URL]
+        [--tokens 200] [--usage-models 30] [--usage-days 365] [--models-per-token 3]
 
 Builds a fresh database (SQLite in a temp dir by default; --database-url for PostgreSQL) with
 `--keys` keys, each with 20 deployments, 10 allowed models, a stored listing of `--models` models
-and a health row, plus 5,000 request-log rows over the last day and 500 audit rows. Then renders
+and a health row, plus 5,000 request-log rows over the last day and 500 audit rows; and a year of
+usage rollups: `--tokens` API tokens (of 40 users, on the keys in turn), each calling
+`--models-per-token` of `--usage-models` models every day for `--usage-days` days (219,000 rows by
+default), with 20 budgets. Then renders
 each page through Django's full stack in process (middleware, sessions, auth, templates) as a
 logged-in admin, and prints wall-clock and CPU p50 / p95 per page. Nothing is asserted: it prints.
 
@@ -106,7 +110,44 @@ def _populate(n_keys: int, n_models: int) -> dict[str, int]:
                  object_id=str(keys[i % n_keys].pk), object_repr=keys[i % n_keys].name,
                  changes={"region": ["us-central1", "global"], "deployments": [{"a": "b"}, {"a": "c"}]})
         for i in range(500))
-    return {"admin_id": admin.pk, "key_id": keys[0].pk}
+    return {"admin_id": admin.pk, "key_id": keys[0].pk, "keys": [k.pk for k in keys]}
+
+
+def _populate_usage(key_ids: list[int], n_tokens: int, n_models: int, days: int, per_token: int) -> int:
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from gateway_admin.models import ApiToken, Budget, UsageRollup
+
+    users = get_user_model().objects.bulk_create(get_user_model()(username=f"user-{i:02d}") for i in range(40))
+    tokens = ApiToken.objects.bulk_create(
+        ApiToken(user=users[i % 40], name=f"token-{i:03d}", prefix=f"vga_{i:08d}", token_hash=f"{i:064x}")
+        for i in range(n_tokens))
+    Budget.objects.bulk_create(
+        [Budget(token=t, amount_usd=Decimal("50"), period="month", soft_limit_percent=80) for t in tokens[:10]]
+        + [Budget(user=u, amount_usd=Decimal("500"), period="week") for u in users[:10]])
+    models = [f"usage-model-{m:02d}" for m in range(n_models)]
+    today = datetime.now(UTC).date()
+    batch: list[UsageRollup] = []
+    count = 0
+    for d in range(days):
+        day = today - timedelta(days=d)
+        for i, t in enumerate(tokens):
+            for j in range(per_token):
+                calls = 5 + (i * 7 + d * 3 + j) % 40
+                batch.append(UsageRollup(
+                    day=day, token_id=t.pk, user_id=t.user_id, key_id=key_ids[i % len(key_ids)],
+                    model=models[(i + j * 7 + d) % n_models], calls=calls, errors=calls // 20,
+                    input_tokens=calls * 900, output_tokens=calls * 150, cache_read_tokens=calls * 100,
+                    cost_nanos=calls * 3_000_000, unpriced_calls=calls if (i + j) % 29 == 0 else 0))
+        if len(batch) >= 20_000:
+            UsageRollup.objects.bulk_create(batch, batch_size=5000)
+            count += len(batch)
+            batch = []
+    UsageRollup.objects.bulk_create(batch, batch_size=5000)
+    return count + len(batch)
 
 
 def _time(client: object, method: str, url: str, data: dict | None, runs: int) -> tuple[list[float], list[float]]:
@@ -132,6 +173,10 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--usage-models", type=int, default=30)
+    parser.add_argument("--usage-days", type=int, default=365)
+    parser.add_argument("--models-per-token", type=int, default=3)
     args = parser.parse_args()
     _setup(args.database_url)
     from django.contrib.auth import get_user_model
@@ -142,6 +187,11 @@ def main() -> None:
     ids = _populate(args.keys, args.models)
     print(f"data: {args.keys} keys x {args.models} models, 20 deployments + 10 allowed each, "
           f"5000 request-log rows, 500 audit rows ({time.perf_counter() - started:.1f} s to build)")
+    started = time.perf_counter()
+    n_rollups = _populate_usage(ids["keys"], args.tokens, args.usage_models, args.usage_days, args.models_per_token)
+    print(f"usage: {n_rollups} rollup rows ({args.usage_days} days x {args.tokens} tokens x "
+          f"{args.models_per_token} of {args.usage_models} models, {len(ids['keys'])} keys), 20 budgets "
+          f"({time.perf_counter() - started:.1f} s to build)")
     # The bench's own setup leaves many objects behind; freeze them so the collector does not walk
     # them during the timed requests (a server process would have freed them).
     gc.collect()
@@ -166,6 +216,13 @@ def main() -> None:
         ("request log 7d errors", "get", reverse("request-log") + "?window=7d&outcome=error", None),
         ("audit log", "get", reverse("audit-log"), None),
         ("settings", "get", reverse("settings"), None),
+        ("usage (30d by model)", "get", reverse("usage"), None),
+        ("usage 365d by token", "get", reverse("usage") + "?window=365d&by=token", None),
+        ("usage 365d tokens/key", "get", reverse("usage") + "?window=365d&by=key&metric=tokens", None),
+        ("usage 90d one user", "get", reverse("usage") + "?window=90d&by=model&user=" + str(ids["admin_id"] + 1), None),
+        ("usage csv 30d", "get", reverse("usage") + "?format=csv&by=token", None),
+        ("budgets", "get", reverse("budgets"), None),
+        ("prices", "get", reverse("prices"), None),
     ]
     print(f"load average before the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"{'page':<24}{'wall p50':>9}{'wall p95':>9}{'cpu p50':>9}{'cpu p95':>9}  p50 under {TARGET_MS:.0f} ms")

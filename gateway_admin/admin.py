@@ -17,10 +17,15 @@ from gateway_admin.models import (
     ApiToken,
     AuditLog,
     AvailabilityOverride,
+    Budget,
+    BudgetCounter,
     Deployment,
     KeyHealth,
     ModelListing,
+    PriceOverride,
     RequestLog,
+    Team,
+    UsageRollup,
     VertexKey,
     VideoJob,
 )
@@ -391,3 +396,37 @@ class VideoJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["id", "model"]
     # The video bytes are not shown in the admin (they can be megabytes).
     exclude = ["content"]
+
+
+# Spend: read-only here; budgets, teams and price overrides are written on the Budgets and Prices
+# pages and over /api/v1, which validate and audit every change.
+@admin.register(Team)
+class TeamAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Budget)
+class BudgetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "token", "user", "team", "amount_usd", "period", "soft_limit_percent", "updated_at"]
+    list_filter = ["period"]
+
+
+@admin.register(BudgetCounter)
+class BudgetCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["budget", "period_start", "spent_nanos"]
+
+
+@admin.register(PriceOverride)
+class PriceOverrideAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["model_id", "effective_from", "input", "output", "cache_read", "cache_write", "per_image",
+                    "per_second", "note"]
+    search_fields = ["model_id"]
+
+
+@admin.register(UsageRollup)
+class UsageRollupAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["day", "model", "token_id", "user_id", "key_id", "calls", "errors", "input_tokens",
+                    "output_tokens", "cost_nanos"]
+    list_filter = ["day"]
+    search_fields = ["model"]

@@ -33,6 +33,9 @@ def enqueue(name: str, *args: Any, countdown: float = 0, queue: str | None = Non
             options["queue"] = queue
         app.send_task(name, args=args, **options)
         return
+    if name not in app.tasks:
+        # In process nothing may have imported the task modules yet: load what autodiscovery names.
+        app.loader.import_default_modules()
     task = app.tasks[name]
     if not countdown:
         task.apply(args)

@@ -8,6 +8,7 @@ CREDENTIAL_KEYS and SECRET_KEY. There is no code path that exists only in produc
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -117,12 +118,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="vga")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="vga"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:
@@ -339,3 +341,24 @@ GATEWAY_CONFIG_CACHE_SECONDS = env.float("GATEWAY_CONFIG_CACHE_SECONDS", default
 GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 VIDEO_POLL_INTERVAL_SECONDS = env.float("VIDEO_POLL_INTERVAL_SECONDS", default=5.0)
 VIDEO_POLL_TIMEOUT_SECONDS = env.float("VIDEO_POLL_TIMEOUT_SECONDS", default=1800.0)
+
+# Usage, cost and budgets. Budget counters live in Redis when REDIS_URL (or BUDGET_REDIS_URL) is set,
+# else in the database (BUDGET_COUNTERS=auto|redis|database). Processes re-read budgets and price
+# overrides every few seconds; the database backend re-reads a counter at most every
+# BUDGET_DB_REFRESH_SECONDS (its own additions are seen at once).
+BUDGET_COUNTERS = env.str("BUDGET_COUNTERS", default="auto")
+BUDGET_REDIS_URL = env.str("BUDGET_REDIS_URL", default="")
+BUDGET_CACHE_SECONDS = env.float("BUDGET_CACHE_SECONDS", default=5.0)
+BUDGET_DB_REFRESH_SECONDS = env.float("BUDGET_DB_REFRESH_SECONDS", default=1.0)
+BUDGET_REDIS_REFRESH_SECONDS = env.float("BUDGET_REDIS_REFRESH_SECONDS", default=0.0)
+PRICE_CACHE_SECONDS = env.float("PRICE_CACHE_SECONDS", default=5.0)
+
+# Prometheus /metrics: prometheus-client in multiprocess mode, so every uvicorn worker reports into
+# one scrape. The directory must be set before prometheus_client is imported, hence here.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "prometheus"))
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", PROMETHEUS_MULTIPROC_DIR)
+Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# Who may scrape: a bearer token, and/or client addresses in these networks (CIDR list). Neither
+# set: only loopback.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS: list[str] = env.list("METRICS_ALLOWED_NETWORKS", default=[])

@@ -9,16 +9,15 @@
 - gateway_admin/web/urls.py         the dashboard and playground pages
 """
 
-from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from gateway_admin.api.urls import api_not_found
+from gateway_admin.metrics import metrics_view
 
-# The split view serves its init script as a same-origin file, so CSP needs no inline script;
-# Swagger UI's page has one small inline <style> block.
-api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(SpectacularSwaggerSplitView.as_view(url_name="schema"))
+# Both API documents in one Swagger UI; its init script is a same-origin file, so CSP needs no inline script.
+from gateway_admin.web.views.docs import api_docs
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,5 +30,6 @@ urlpatterns = [
     path("v1/", include("gateway_admin.openai_api.urls")),
     path("vertex/", include("gateway_admin.vertex_api.urls")),
     path("oidc/", include("gateway_admin.sso.urls")),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("gateway_admin.web.urls")),
 ]

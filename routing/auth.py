@@ -41,6 +41,7 @@ from google.oauth2 import service_account
 from routing import transport
 from routing.config import KeyConfig
 from routing.errors import AuthenticationError
+from routing.observers import notify_token_mint
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 GOOGLE_TOKEN_HOST = "oauth2.googleapis.com"
@@ -108,6 +109,7 @@ class _Entry:
     token: str | None = None
     expires_at: float = 0.0
     refresh_at: float = 0.0
+    key_name: str = ""  # for observers (routing.observers); never a secret
 
 
 class TokenCache:
@@ -229,7 +231,7 @@ class TokenCache:
                     f"Key {key.name or key.key_id} uses Application Default Credentials, but none were "
                     "found: set GOOGLE_APPLICATION_CREDENTIALS on the server, or give the key a "
                     "service-account credential.") from exc
-            return _Entry(credentials=credentials, token_uri_host=GOOGLE_TOKEN_HOST)
+            return _Entry(credentials=credentials, token_uri_host=GOOGLE_TOKEN_HOST, key_name=key.name or key.key_id)
         try:
             info = orjson.loads(key.credentials)
             credentials = service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
@@ -239,11 +241,20 @@ class TokenCache:
                 f"The service-account credential of key {key.name or key.key_id} cannot be loaded "
                 "(not a valid service-account JSON key with a PEM private key).") from exc
         host = urlsplit(str(info.get("token_uri") or "")).hostname or GOOGLE_TOKEN_HOST
-        return _Entry(credentials=credentials, token_uri_host=host)
+        return _Entry(credentials=credentials, token_uri_host=host, key_name=key.name or key.key_id)
 
     def _mint(self, entry: _Entry) -> str:
         with self._count_lock:
             self.token_requests += 1
+        try:
+            token = self._mint_once(entry)
+        except AuthenticationError:
+            notify_token_mint(entry.key_name, False)
+            raise
+        notify_token_mint(entry.key_name, True)
+        return token
+
+    def _mint_once(self, entry: _Entry) -> str:
         credentials = entry.credentials
         host = entry.token_uri_host
         try:

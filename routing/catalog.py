@@ -11,7 +11,9 @@ seeds; their "about" entries say how). This module loads it once and answers que
   for any other shape.
 - `base_model(target) -> str`: the catalog id of a target ("claude-3-5-haiku@20241022" ->
   "claude-3-5-haiku", "gemini-2.0-flash-001" -> "gemini-2.0-flash").
-- `display_name(model_id) -> str`: seed 003's rule: split on "-" (else "_"), capitalise each part.
+- `display_name(model_id, target=None) -> str`: the catalog's name of the target (else of the id)
+  where the catalog knows the model ("Claude Sonnet 4.5"), else seed 003's rule: split on "-" (else
+  "_"), capitalise each part.
 - `Catalog`: availability with admin overrides and what Vertex's 404 answers taught this process.
 - `DEFAULT_CATALOG`: a `Catalog` with no overrides.
 
@@ -143,11 +145,23 @@ def _base_model(target: str, data: CatalogData) -> str:
     return data.alias_of.get(unnumbered, unnumbered)
 
 
-def display_name(model_id: str) -> str:
-    """Seed 003's readable name: split on "-" (else "_"), capitalise each part.
+def display_name(model_id: str, target: str | None = None) -> str:
+    """The readable name of a model id (a deployment alias, an allowed id, a custom model id).
 
-    "gemini-2.0-flash" -> "Gemini 2.0 Flash"; "claude_3_opus" -> "Claude 3 Opus".
+    Where the catalog knows the model, its own name: of the resolved `target` first (what is called),
+    else of the id ("claude-sonnet-4-5" -> "Claude Sonnet 4.5", alias "llama" with target
+    "meta/llama-3.3-70b-instruct-maas" -> "Llama 3.3 70B"). Otherwise seed 003's rule: split on "-"
+    (else "_"), capitalise each part: "gemini-pro" -> "Gemini Pro", "claude_3_opus" -> "Claude 3 Opus".
     """
+    for candidate in (target, model_id):
+        if candidate:
+            entry = DEFAULT_DATA.models.get(_base_model(candidate, DEFAULT_DATA))
+            if entry is not None:
+                return entry.name
+    return _seed_name(model_id)
+
+
+def _seed_name(model_id: str) -> str:
     sep = "-" if "-" in model_id else "_"
     return " ".join(part[:1].upper() + part[1:] for part in model_id.split(sep) if part)
 
@@ -192,7 +206,7 @@ class CatalogData:
         for raw in doc["models"]:
             entry = ModelAvailability(
                 id=raw["id"],
-                name=raw.get("name") or display_name(raw["id"]),
+                name=raw.get("name") or _seed_name(raw["id"]),
                 default_target=raw.get("default_target") or raw["id"],
                 served=tuple(raw.get("served", ())),
                 unconfirmed=frozenset(raw.get("unconfirmed", ())),

@@ -192,7 +192,7 @@ def merge_models(
         append(
             ModelEntry(
                 id=alias,
-                display_name=display_name(alias),
+                display_name=display_name(alias, target),
                 source="deployment",
                 target=target,
                 endpoint_id=target if target.isdigit() else "",

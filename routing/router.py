@@ -136,8 +136,7 @@ class Router:
         if not found:
             if key_id is not None and not any(k.key_id == key_id for k in self.keys):
                 raise ModelNotFoundError(f"Key {key_id} does not exist or is disabled.")
-            raise ModelNotFoundError(f"No enabled key serves the model {model!r}. Add it as a deployment "
-                                     "or an allowed model of a key.")
+            raise ModelNotFoundError(self._not_found(model))
         if key_id is not None:
             found = [c for c in found if c.key.key_id == key_id]
             if not found:
@@ -177,6 +176,17 @@ class Router:
         vertex_id, one_m = vertex_model_id(name)
         extra = [CONTEXT_1M_BETA] if one_m else []
         return self.alias_for_target(vertex_id) or (vertex_id if one_m else name), extra
+
+    def _not_found(self, model: str) -> str:
+        listed_by = [k.name for k in self.keys if model in k.allowed_models]
+        if listed_by:
+            # An allowedModels entry that is neither a deployment alias nor a model id of a known
+            # family: the model lists show it, but nothing can serve it.
+            return (f"The model {model!r} is in allowedModels of key {', '.join(listed_by)}, but no deployment "
+                    f"maps it to a target and no adapter or catalog model serves the id {model!r} itself. Add a "
+                    f"deployment {model!r} -> a Vertex model id or endpoint id, or remove it from allowedModels.")
+        return (f"No enabled key serves the model {model!r}. Add it as a deployment or an allowed model of a "
+                "key.")
 
     def _compiled(self) -> dict[str, list[Candidate]]:
         if self._by_alias is None:

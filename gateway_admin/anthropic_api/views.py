@@ -95,7 +95,7 @@ async def messages(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
         events = call.events(stream, collector=MessageCollector())
         return sse_response(sse_body(events, frame=as_is, error_frame=anthropic_error_event, done=None))
     result = await router.messages(body, **_headers(request))
-    return answer(call, result.response, result=result, logged_body=result.response)
+    return await answer(call, result.response, result=result, logged_body=result.response)
 
 
 @anthropic_endpoint("count_tokens")
@@ -106,4 +106,4 @@ async def count_tokens(request: HttpRequest, call: GatewayCall) -> HttpResponseB
     router = call.router
     assert router is not None
     result = await router.messages_count_tokens(body, **_headers(request))
-    return answer(call, result.response, result=result, logged_body=result.response)
+    return await answer(call, result.response, result=result, logged_body=result.response)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
-from django.urls import Resolver404, re_path, resolve
+from django.urls import Resolver404, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import SimpleRouter
 
 from gateway_admin.api.views.audit import AuditLogViewSet
 from gateway_admin.api.views.keys import KeyViewSet
 from gateway_admin.api.views.tokens import TokenViewSet
+from gateway_admin.api.views.usage import (
+    BudgetViewSet,
+    PriceOverrideViewSet,
+    PricesView,
+    TeamViewSet,
+    UsageView,
+)
 from gateway_admin.api.views.users import UserViewSet
 
 router = SimpleRouter()
@@ -17,6 +24,9 @@ router.register("keys", KeyViewSet, basename="api-key")
 router.register("tokens", TokenViewSet, basename="api-token")
 router.register("users", UserViewSet, basename="api-user")
 router.register("audit-log", AuditLogViewSet, basename="api-audit-log")
+router.register("budgets", BudgetViewSet, basename="api-budget")
+router.register("teams", TeamViewSet, basename="api-team")
+router.register("prices/overrides", PriceOverrideViewSet, basename="api-price-override")
 
 
 @csrf_exempt  # it changes nothing; a CSRF refusal would answer with an HTML page instead
@@ -34,4 +44,9 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 
 # Last: the models_urls routes are included before this module under the same prefix.
-urlpatterns = [*router.urls, re_path(r"^", api_not_found)]
+urlpatterns = [
+    *router.urls,
+    path("prices/", PricesView.as_view(), name="api-prices"),
+    path("usage/", UsageView.as_view(), name="api-usage"),
+    re_path(r"^", api_not_found),
+]

@@ -30,6 +30,13 @@ class RequestLog(models.Model):
     ttft_ms = models.FloatField(null=True, blank=True)
     input_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cache_read_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cache_write_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # None: the model has no price (counted in tokens, shown as "no price", never as $0).
+    cost_usd = models.DecimalField(max_digits=18, decimal_places=9, null=True, blank=True)
+    price_version = models.CharField(max_length=64, blank=True, default="")  # "table:<date>" | "override:<id>"
+    surface = models.CharField(max_length=16, blank=True, default="")  # openai|anthropic|vertex|playground
+    betas_dropped = models.JSONField(default=list, blank=True)  # anthropic-beta values not sent upstream
     attempts = models.PositiveIntegerField(default=1)
     failovers = models.PositiveIntegerField(default=0)
     route = models.JSONField(default=list, blank=True)  # every attempt: key, region, host, status, latency

@@ -16,6 +16,8 @@ class ApiToken(models.Model):
     # Model ids this token may call on /v1; empty means every model.
     model_scopes = models.JSONField(default=list, blank=True)
     rpm_limit = models.PositiveIntegerField(null=True, blank=True)
+    # Tokens (input + output) per minute, shared by every web process like rpm_limit.
+    tpm_limit = models.PositiveIntegerField(null=True, blank=True)
     log_bodies = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -24,6 +26,11 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # A user tells their live tokens apart by name; a revoked token's name may be used again.
+            models.UniqueConstraint(fields=["user", "name"], condition=models.Q(revoked_at__isnull=True),
+                                    name="apitoken_unique_live_name_per_user"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -6,32 +6,43 @@ then hands the rest to a `GatewayCall`:
     call = GatewayCall(caller, surface="openai", operation="chat")
     model = await call.resolve(body["model"])           # scope, allowedModels, limits: before anything leaves
     result = await call.router.chat(body)                # or: stream = await call.router.chat_stream(body)
-    call.done(result, response_body=...)                 # one request-log entry
+    await call.done(result, response_body=...)           # spend settled, one request-log entry
     # streams: `async for event in call.events(stream)` yields Chunk ... then Done or Failed, and
     # writes the entry when the stream ends, fails or the client goes away (status 499).
 
 Errors are `GatewayError`s (pipeline/errors.py); `call.fail(exc)` records any exception once and
 returns the GatewayError to frame. Every path writes exactly one entry: `record()` is idempotent,
-and the first outcome wins. This is also the one place where cost, spend, budgets and metrics are
-counted, so every surface counts the same way.
+and the first outcome wins.
+
+This is also the one place where limits, cost, spend and metrics are counted, so every surface
+counts the same way (gateway_admin/usage/): `resolve()` refuses a call whose token, user or team
+budget is used up, or whose token is over its tokens-per-minute limit, before anything leaves;
+`settle()` prices what Vertex reported and adds it to the spend counters and the daily rollup
+before the answer's last byte is sent (a plain answer is settled before it is returned, a stream
+before its final frame), so a client never has an answer whose spend was not recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from django.utils import timezone
+
+from gateway_admin.metrics import metrics_observe
 from gateway_admin.services.request_log import RequestLogEntry, request_log_write
+from gateway_admin.usage import BudgetExceeded, Cost, abudget_check, aspend_record, atpm_check, call_cost
 from routing.errors import RoutingError
 from routing.results import Attempt
 from routing.usage import Usage, usage_from
 
 from . import state
-from .errors import GatewayError, error_of, from_routing_error, server_error
+from .errors import GatewayError, error_of, from_routing_error, rate_limited, server_error
 
 if TYPE_CHECKING:
     from routing.router import Router
@@ -55,6 +66,9 @@ class TokenLike(Protocol):
 
     @property
     def log_bodies(self) -> bool: ...
+
+    @property
+    def tpm_limit(self) -> int | None: ...
 
     def allows(self, model: str) -> bool: ...
 
@@ -163,6 +177,7 @@ class GatewayCall:
     entry: RequestLogEntry | None = None
     # Set once a stream's events are handed out: the stream writes the entry when it ends.
     deferred: bool = False
+    cost: Cost | None = None
 
     # -- before the call ---------------------------------------------------------------------------
 
@@ -171,7 +186,43 @@ class GatewayCall:
         nothing of other models); sets `model` and `router`. Raises GatewayError."""
         model_id, router = await state.resolve_model(model, scope=self.caller.token)
         self.model, self.router = model_id, router
+        await self._check_limits()
         return model_id
+
+    async def _check_limits(self) -> None:
+        """Budgets (token, user, team) and the token's tokens-per-minute limit: refused here, before
+        anything is sent to Vertex, with a message naming the limit."""
+        token = self.caller.token
+        try:
+            await abudget_check(token_id=token.id if token is not None else None, user_id=self.caller.user_id)
+        except BudgetExceeded as exc:
+            wait = (exc.resets_at - timezone.now()).total_seconds() if exc.resets_at is not None else None
+            raise GatewayError(429, exc.message, type="insufficient_quota", code="insufficient_quota",
+                               retry_after=wait) from None
+        if token is not None and token.tpm_limit:
+            wait = await atpm_check(token_id=token.id, tpm_limit=token.tpm_limit)
+            if wait is not None:
+                raise rate_limited(token.tpm_limit, wait, unit="tokens")
+
+    async def settle(self, source: Any, usage: Any, *, error: bool = False) -> None:
+        """Price what the upstream reported for this call and add it to the spend counters and the
+        daily rollup (awaited: durable before the caller has the answer). Once per call."""
+        if self.cost is not None:
+            return
+        used = usage_from(usage)
+        target, region = str(getattr(source, "target", "") or ""), str(getattr(source, "region", "") or "")
+        self.cost = call_cost(target=target, region=region, usage=used) if target else Cost(None, "none")
+        if not target:
+            return
+        token = self.caller.token
+        key_id = str(getattr(source, "key_id", "") or "")
+        try:
+            await aspend_record(token_id=token.id if token is not None else None, user_id=self.caller.user_id,
+                                key_id=int(key_id) if key_id.isdigit() else None, model=self.model,
+                                target=target, region=region, usage=used, cost=self.cost, at=timezone.now(),
+                                error=error)
+        except Exception:  # counting must not fail an answer Vertex already gave
+            logger.exception("could not record the spend of a call")
 
     def keep_request_body(self, body: Any) -> None:
         if self.caller.log_bodies:
@@ -182,9 +233,14 @@ class GatewayCall:
 
     # -- outcomes ----------------------------------------------------------------------------------
 
-    def done(self, result: Any, *, response_body: Any = None, status: int = 200) -> None:
-        """A plain call answered: record it with its route and usage."""
-        self.record(status=status, source=result, usage=getattr(result, "usage", None), response_body=response_body)
+    async def done(self, result: Any, *, response_body: Any = None, status: int = 200, usage: Any = None) -> None:
+        """A plain call answered: settle its spend, then record it with its route and usage (the
+        result's own, unless the surface counts it, e.g. images in an answer)."""
+        if usage is None:
+            usage = getattr(result, "usage", None)
+        if result is not None:
+            await self.settle(result, usage)
+        self.record(status=status, source=result, usage=usage, response_body=response_body)
 
     def fail(self, exc: BaseException) -> GatewayError:
         """Record a call that failed with `exc` (any exception) and return the error to answer with."""
@@ -211,6 +267,8 @@ class GatewayCall:
                 if collector is not None:
                     collector.add(item)
                 yield Chunk(item)
+            # Counted before the final frame: the caller never has a whole answer whose spend is lost.
+            await self.settle(stream, getattr(stream, "usage", None))
             yield Done(usage=usage_from(getattr(stream, "usage", None)), ttft_ms=getattr(stream, "ttft_ms", None))
         except (asyncio.CancelledError, GeneratorExit):
             status = CLIENT_CLOSED
@@ -218,6 +276,7 @@ class GatewayCall:
         except RoutingError as exc:
             error = from_routing_error(exc)
             status = error.status
+            await self.settle(stream, getattr(stream, "usage", None), error=True)
             yield Failed(error, exc)
         except Exception as exc:
             logger.exception("a gateway stream failed")
@@ -229,6 +288,10 @@ class GatewayCall:
                 await stream.aclose()
             except Exception:
                 logger.warning("closing an upstream stream failed", exc_info=True)
+            if self.cost is None and status == CLIENT_CLOSED:
+                # What Vertex used until the caller left still counts against the budgets.
+                with contextlib.suppress(BaseException):
+                    await self.settle(stream, getattr(stream, "usage", None), error=True)
             self.record(status=status, source=stream, error=error, usage=getattr(stream, "usage", None),
                         ttft_ms=getattr(stream, "ttft_ms", None),
                         response_body=collector.body() if collector is not None else None)
@@ -256,11 +319,13 @@ class GatewayCall:
             input_tokens=used.input_tokens, output_tokens=used.output_tokens,
             cache_read_tokens=used.cache_read_tokens, cache_write_tokens=used.cache_write_tokens,
             log_bodies=self.caller.log_bodies, request_body=self.request_body,
-            response_body=response_body, **route,
+            response_body=response_body, cost_usd=self.cost.usd if self.cost is not None else None,
+            price_version=self.cost.price_version if self.cost is not None else "", **route,
         )
         self.entry = entry
         try:
             request_log_write(entry)
         except Exception:  # the log must never break the answer
             logger.exception("could not queue a request-log entry")
+        metrics_observe(entry)
         return entry

@@ -6,12 +6,27 @@ the listing and health are one-to-one with the key and come in with `select_rela
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
 from gateway_admin.models import KeyHealth, ModelListing, VertexKey
+from routing.config import ConfigError
+from routing.families import adapter_for
+
+# The jobs a model picker is for, as the family adapters name them (routing/families).
+JOBS = ("chat", "embeddings", "images", "video")
+
+
+def target_capabilities(target: str) -> tuple[str, ...]:
+    """The jobs of `JOBS` the family adapter of a resolved target supports (none for an unknown target)."""
+    try:
+        adapter = adapter_for(target)
+    except ConfigError:
+        return ()
+    return tuple(job for job in JOBS if adapter.supports(job))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -119,3 +134,99 @@ def models_for_v1() -> list[dict[str, Any]]:
         if (listing := _related(key, "listing")) is not None
     ]
     return merge_across_keys(listings)
+
+
+# ---------------------------------------------------------------- the Models page
+
+
+@dataclass
+class ModelRow:
+    id: str
+    display_name: str
+    sources: list[str]
+    keys: list[tuple[int, str, str]]  # (key id, key name, target)
+    description: str = ""
+    capabilities: list[str] = field(default_factory=list)  # selectors.models.JOBS its targets can do
+
+    KEYS_SHOWN = 3
+
+    @property
+    def keys_shown(self) -> list[tuple[int, str, str]]:
+        return self.keys[: self.KEYS_SHOWN]
+
+    @property
+    def keys_more(self) -> int:
+        return max(len(self.keys) - self.KEYS_SHOWN, 0)
+
+    @property
+    def more_names(self) -> str:
+        return ", ".join(name for _, name, _ in self.keys[self.KEYS_SHOWN:])
+
+
+@dataclass
+class KeyListing:
+    key_id: int
+    name: str
+    region: str
+    enabled: bool
+    entries: list[dict[str, Any]]
+    fetched_at: datetime | None
+    stale: bool
+    last_error: str
+    refreshing: bool
+
+
+def _refreshing(listing: Any) -> bool:
+    if listing is None or listing.refresh_requested_at is None:
+        return False
+    done = listing.fetched_at or listing.last_error_at
+    return done is None or done < listing.refresh_requested_at
+
+
+def models_page(*, key_id: int | None = None, query: str = "") -> tuple[list[KeyListing], list[ModelRow]]:
+    """Every key's merged listing (or only `key_id`'s) and, for all keys, the list across enabled keys,
+    filtered by `query` (1 query)."""
+    keys = VertexKey.objects.select_related("listing").order_by("name")
+    if key_id:
+        keys = keys.filter(pk=key_id)
+    listings: list[KeyListing] = []
+    across: dict[str, ModelRow] = {}
+    q = query.strip().lower()
+    for key in keys:
+        listing = getattr(key, "listing", None)
+        entries = list(listing.entries) if listing is not None else []
+        if q:
+            entries = [e for e in entries if q in e.get("id", "").lower()
+                       or q in (e.get("display_name") or "").lower() or q in (e.get("target") or "").lower()]
+        listings.append(KeyListing(
+            key_id=key.pk, name=key.name, region=key.region, enabled=key.enabled, entries=entries,
+            fetched_at=listing.fetched_at if listing else None, stale=bool(listing and listing.stale),
+            last_error=listing.last_error if listing else "", refreshing=_refreshing(listing)))
+        if not key.enabled or key_id:
+            continue
+        for e in entries:
+            row = across.get(e["id"])
+            if row is None:
+                row = across[e["id"]] = ModelRow(id=e["id"], display_name=e.get("display_name") or e["id"],
+                                                 sources=[], keys=[], description=e.get("description") or "")
+            if e.get("source") not in row.sources:
+                row.sources.append(e.get("source", ""))
+            target = e.get("target") or e["id"]
+            row.keys.append((key.pk, key.name, target))
+            row.capabilities.extend(c for c in target_capabilities(target) if c not in row.capabilities)
+    return listings, sorted(across.values(), key=lambda r: r.id)
+
+
+def listing_status() -> list[dict[str, Any]]:
+    """Refresh progress of every key, for the models page's poller (1 query)."""
+    keys = VertexKey.objects.select_related("listing").order_by("name")
+    out = []
+    for key in keys:
+        listing = getattr(key, "listing", None)
+        out.append({
+            "key_id": key.pk, "name": key.name, "refreshing": _refreshing(listing),
+            "count": len(listing.entries) if listing else 0,
+            "fetched_at": listing.fetched_at.isoformat() if listing and listing.fetched_at else None,
+            "stale": bool(listing and listing.stale), "error": listing.last_error if listing else "",
+        })
+    return out

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from gateway_admin import routing_config
 from gateway_admin.crypto import encrypt_credentials
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
+from gateway_admin.selectors.keys import allowed_model_warnings, key_custom_ids
 from gateway_admin.services.audit import audit_record, diff
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.listings import listing_refresh_enqueue
@@ -115,16 +116,20 @@ def key_validate(
     return parsed
 
 
-def key_warnings(parsed: ParsedKeyConfig) -> list[str]:
-    """Deployments whose model the availability catalog says is not served in the chosen region."""
-    return list(
-        availability_warnings(
+def key_warnings(parsed: ParsedKeyConfig, *, key: VertexKey | None = None) -> list[str]:
+    """What saving is allowed with but should be told: deployments whose model the availability
+    catalog says is not served in the chosen region, and allowedModels entries nothing serves."""
+    catalog = routing_config.catalog()
+    return [
+        *availability_warnings(
             region=parsed.region,
             deployments=parsed.deployments,
             deployment_regions=parsed.deployment_regions,
-            catalog=routing_config.catalog(),
-        )
-    )
+            catalog=catalog,
+        ),
+        *allowed_model_warnings(deployments=parsed.deployments, allowed_models=parsed.allowedModels,
+                                custom_ids=key_custom_ids(key), catalog=catalog),
+    ]
 
 
 # --- reads used by the writes -----------------------------------------------------------------
@@ -287,7 +292,7 @@ def key_update(
         return locked
 
     updated = _save_atomically(write)
-    return updated, key_warnings(parsed)
+    return updated, key_warnings(parsed, key=updated)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway_admin.aio import run_db
@@ -53,6 +53,11 @@ def _clean_scopes(model_scopes: Iterable[str]) -> list[str]:
     return scopes
 
 
+def _name_taken(user: Any, name: str) -> str:
+    return (f'{user.get_username()} already has a live token named "{name}"; choose another name '
+            "(or revoke that token first).")
+
+
 @transaction.atomic
 def api_token_create(
     *,
@@ -60,6 +65,7 @@ def api_token_create(
     name: str,
     model_scopes: Iterable[str] = (),
     rpm_limit: int | None = None,
+    tpm_limit: int | None = None,
     log_bodies: bool = False,
     expires_at: datetime | None = None,
     actor: Any = None,
@@ -71,8 +77,12 @@ def api_token_create(
         errors["name"] = ["Give the token a name."]
     elif len(name) > 100:
         errors["name"] = ["At most 100 characters."]
+    elif ApiToken.objects.filter(user=user, name=name, revoked_at__isnull=True).exists():
+        errors["name"] = [_name_taken(user, name)]
     if rpm_limit is not None and (isinstance(rpm_limit, bool) or not isinstance(rpm_limit, int) or rpm_limit < 1):
         errors["rpm_limit"] = ["A positive whole number of requests per minute, or empty for no limit."]
+    if tpm_limit is not None and (isinstance(tpm_limit, bool) or not isinstance(tpm_limit, int) or tpm_limit < 1):
+        errors["tpm_limit"] = ["A positive whole number of tokens per minute, or empty for no limit."]
     if expires_at is not None and expires_at <= timezone.now():
         errors["expires_at"] = ["The expiry must be in the future."]
     try:
@@ -83,21 +93,28 @@ def api_token_create(
     if errors:
         raise ServiceValidationError(errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
-    token = ApiToken.objects.create(
-        user=user,
-        name=name,
-        prefix=raw[:DISPLAY_PREFIX_LENGTH],
-        token_hash=token_hash(raw),
-        model_scopes=scopes,
-        rpm_limit=rpm_limit,
-        log_bodies=log_bodies,
-        expires_at=expires_at,
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                user=user,
+                name=name,
+                prefix=raw[:DISPLAY_PREFIX_LENGTH],
+                token_hash=token_hash(raw),
+                model_scopes=scopes,
+                rpm_limit=rpm_limit,
+                tpm_limit=tpm_limit,
+                log_bodies=log_bodies,
+                expires_at=expires_at,
+            )
+    except IntegrityError as exc:
+        # Two creations raced on the same name; the check above saw it free.
+        raise ServiceValidationError({"name": [_name_taken(user, name)]}) from exc
     audit_record(
         actor=actor if actor is not None else user,
         action="create",
         obj=token,
-        changes={"user": [None, user.get_username()], "model_scopes": [None, scopes], "rpm_limit": [None, rpm_limit]},
+        changes={"user": [None, user.get_username()], "model_scopes": [None, scopes], "rpm_limit": [None, rpm_limit],
+                 "tpm_limit": [None, tpm_limit]},
     )
     return token, raw
 
@@ -167,6 +184,7 @@ class TokenInfo:
     prefix: str
     model_scopes: frozenset[str]
     rpm_limit: int | None
+    tpm_limit: int | None
     log_bodies: bool
     expires_at: datetime | None
 
@@ -198,7 +216,8 @@ def _info(raw: str) -> TokenInfo | None:
         return None
     scopes = frozenset(s.removeprefix("vertex/") for s in (token.model_scopes or []) if isinstance(s, str))
     return TokenInfo(id=token.pk, user_id=token.user_id, name=token.name, prefix=token.prefix,
-                     model_scopes=scopes, rpm_limit=token.rpm_limit, log_bodies=token.log_bodies,
+                     model_scopes=scopes, rpm_limit=token.rpm_limit, tpm_limit=token.tpm_limit,
+                     log_bodies=token.log_bodies,
                      expires_at=token.expires_at)
 
 

@@ -22,7 +22,7 @@ from gateway_admin.pipeline import Caller, GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, rate_limited
 from gateway_admin.surfaces.auth import authenticate_raw
 from gateway_admin.surfaces.http import json_response
-from gateway_admin.surfaces.ratelimit import ahit
+from gateway_admin.usage.ratelimit import ahit
 
 View = Callable[..., Awaitable[HttpResponseBase]]
 Credential = Callable[[HttpRequest], str]
@@ -66,8 +66,9 @@ def endpoint(*, surface: str, operation: str, credential: Credential, error_resp
     return decorate
 
 
-def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None) -> HttpResponseBase:
-    """A JSON answer, recorded as the call's outcome (with the route and usage of `result`)."""
+async def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None,
+                 usage: Any = None) -> HttpResponseBase:
+    """A JSON answer, settled and recorded as the call's outcome (with the route and usage of `result`)."""
     response = json_response(data)
-    call.done(result, response_body=logged_body)
+    await call.done(result, response_body=logged_body, usage=usage)
     return response

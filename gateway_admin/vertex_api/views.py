@@ -87,5 +87,5 @@ async def _call(request: HttpRequest, call: GatewayCall, *, where: VertexPath) -
         return sse_response(sse_body(events, frame=as_is, error_frame=error_frame, done=None),
                             content_type=result.content_type or (SSE if sse else JSON))
     response = HttpResponse(result.raw_body or b"", status=result.status or 200, content_type=JSON)
-    call.done(result, response_body=getattr(result, "response", None), status=response.status_code)
+    await call.done(result, response_body=getattr(result, "response", None), status=response.status_code)
     return response

@@ -12,6 +12,7 @@ from django.conf import settings
 from gateway_admin import routing_config
 from gateway_admin.crypto import CredentialDecryptError
 from gateway_admin.models import VertexKey
+from gateway_admin.selectors.keys import allowed_model_warnings, key_custom_ids
 from gateway_admin.services import keys as key_services
 from gateway_admin.services import listings as listing_services
 from gateway_admin.services.errors import ServiceValidationError
@@ -60,6 +61,17 @@ def delete_key(*, actor: Any, key: VertexKey) -> None:
     key_services.key_delete(actor=actor, key=key)
 
 
+def credential_sentence(message: str) -> str:
+    """A credential reason as a whole sentence naming the field. Routing's reasons are written to
+    follow the field name ("auth_credentials: is not valid JSON (line 1, column 42): ..."), which
+    beside the form field reads as half a sentence."""
+    if not message or not message[0].islower():
+        return message
+    if message.startswith(("is ", "must ")):
+        return f"The service-account JSON {message}"
+    return f"In the service-account JSON, {message}"
+
+
 def credential_identity(raw: str) -> dict[str, Any]:
     """{ok, client_email, private_key_id, fingerprint, project_id} or {ok: False, error}. Never the secret."""
     if not raw:
@@ -68,7 +80,7 @@ def credential_identity(raw: str) -> dict[str, Any]:
         info = routing_config_mod.parse_service_account(
             raw, allowed_token_uris=tuple(settings.ALLOWED_TOKEN_URIS))
     except routing_config_mod.ConfigError as exc:
-        return {"ok": False, "error": exc.message}
+        return {"ok": False, "error": credential_sentence(exc.message)}
     if info is None:
         return {"ok": False, "error": "Paste or upload the service-account JSON."}
     return {"ok": True, "client_email": info.client_email, "private_key_id": info.private_key_id,
@@ -99,13 +111,18 @@ def merged_preview(*, key: VertexKey | None, project_id: str, region: str, deplo
             label = field_name.removeprefix("vertex_key_config.")
             errors.extend(f"{label}: {reason}" for reason in reasons)
     else:
+        catalog = routing_config.catalog()
         try:
             warnings = list(routing_config_mod.availability_warnings(
                 region=config["region"], deployments=deployments, deployment_regions=deployment_regions,
-                catalog=routing_config.catalog()))
+                catalog=catalog))
         except routing_config_mod.ConfigError as exc:
             warnings = [exc.message]
-    return {"entries": entries, "warnings": warnings, "errors": errors,
+        warnings += allowed_model_warnings(deployments=deployments, allowed_models=allowed,
+                                           custom_ids=key_custom_ids(key), catalog=catalog)
+    restrict = set(allowed)
+    hidden = [alias for alias in deployments if restrict and alias not in restrict] if not errors else []
+    return {"entries": entries, "warnings": warnings, "errors": errors, "hidden": hidden,
             "counts": {s: sum(1 for e in entries if e.get("source") == s)
                        for s in ("custom", "deployment", "allowed")}}
 

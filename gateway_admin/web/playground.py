@@ -127,7 +127,7 @@ async def playground_send(*, user_id: int | None, model: str, messages: Sequence
         yield _error_event(call, call.fail(exc), exc)
         return
     if not stream:
-        call.done(routed)
+        await call.done(routed)
         text, reason = _text_of_completion(routed.response)
         yield {"event": "delta", "text": text}
         yield {"event": "done", "text": text, "finish_reason": reason, "route": _route(routed),

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from gateway_admin.sso import views as sso_views
-from gateway_admin.web.views import keys, logs, models, overview, playground, settings
+from gateway_admin.web.views import keys, logs, models, overview, playground, settings, usage
 
 urlpatterns = [
     path("login/", sso_views.LoginView.as_view(), name="login"),
@@ -21,9 +21,19 @@ urlpatterns = [
     path("models/status/", models.models_status_view, name="models-status"),
     path("playground/", playground.playground_view, name="playground"),
     path("playground/send/", playground.playground_send_view, name="playground-send"),
+    path("playground/stopped/", playground.playground_stopped_view, name="playground-stopped"),
     path("logs/requests/", logs.request_log_view, name="request-log"),
     path("logs/requests/<int:pk>/", logs.request_log_detail_view, name="request-log-detail"),
     path("logs/audit/", logs.audit_log_view, name="audit-log"),
+    path("usage/", usage.usage_view, name="usage"),
+    path("usage/budgets/", usage.budgets_view, name="budgets"),
+    path("usage/budgets/new/", usage.budget_create_view, name="budget-create"),
+    path("usage/budgets/<int:pk>/delete/", usage.budget_delete_view, name="budget-delete"),
+    path("usage/teams/new/", usage.team_create_view, name="team-create"),
+    path("usage/teams/<int:pk>/delete/", usage.team_delete_view, name="team-delete"),
+    path("usage/prices/", usage.prices_view, name="prices"),
+    path("usage/prices/overrides/new/", usage.price_override_create_view, name="price-override-create"),
+    path("usage/prices/overrides/<int:pk>/delete/", usage.price_override_delete_view, name="price-override-delete"),
     path("settings/", settings.settings_view, name="settings"),
     path("settings/tokens/new/", settings.token_create_view, name="token-create"),
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke_view, name="token-revoke"),

@@ -178,16 +178,58 @@ def build(model: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cached_prefix(body: dict[str, Any]) -> str:
+    """The text up to and including the last block marked `cache_control` (tools, system, messages
+    in that order, as Anthropic's prompt caching reads them); "" when nothing is marked."""
+    parts: list[str] = []
+    prefix = ""
+    for tool in body.get("tools") or []:
+        parts.append(orjson.dumps(tool).decode())
+        if isinstance(tool, dict) and tool.get("cache_control"):
+            prefix = " ".join(parts)
+    system = body.get("system")
+    blocks = system if isinstance(system, list) else ([{"type": "text", "text": system}] if system else [])
+    messages = [b for m in body.get("messages") or [] if isinstance(m, dict)
+                for b in (m["content"] if isinstance(m.get("content"), list)
+                          else [{"type": "text", "text": m.get("content") or ""}])]
+    for block in [*blocks, *messages]:
+        if isinstance(block, dict):
+            parts.append(_block_text([block]))
+            if block.get("cache_control"):
+                prefix = " ".join(parts)
+    return prefix
+
+
+def _with_prompt_cache(emu: Any, model: str, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """Claude's prompt cache: the first request with a marked prefix writes it (cache_creation),
+    the same prefix again reads it (cache_read); those tokens leave `input_tokens`."""
+    prefix = _cached_prefix(body)
+    if not prefix:
+        return message
+    tokens = T.count_tokens(prefix)
+    key = hashlib.sha256(f"{model}\0{prefix}".encode()).hexdigest()
+    usage = dict(message["usage"])
+    usage["input_tokens"] = max(usage["input_tokens"] - tokens, 1)
+    if key in emu.prompt_cache:
+        usage["cache_read_input_tokens"] = tokens
+    else:
+        emu.prompt_cache.add(key)
+        usage["cache_creation_input_tokens"] = tokens
+    return {**message, "usage": usage}
+
+
 def raw_predict(emu: Any, model: str, body: Any, project: str, region: str) -> Reply:
     try:
-        return json_reply(build(model, _validate(body)))
+        valid = _validate(body)
+        return json_reply(_with_prompt_cache(emu, model, valid, build(model, valid)))
     except ClaudeError as exc:
         return anthropic_error(400, exc.message)
 
 
 def stream_raw_predict(emu: Any, model: str, body: Any, project: str, region: str) -> Reply:
     try:
-        message = build(model, _validate(body))
+        valid = _validate(body)
+        message = _with_prompt_cache(emu, model, valid, build(model, valid))
     except ClaudeError as exc:
         return anthropic_error(400, exc.message)
     return Reply(events=events(message), content_type="text/event-stream; charset=utf-8")

@@ -32,6 +32,7 @@ class Emulator:
         self.base_projects = {DEMO_PROJECT, DEMO_PROJECT_NUMBER, *projects}
         self.projects = set(self.base_projects)
         self.availability: dict[tuple[str, str], bool] = {}
+        self.prompt_cache: set[str] = set()  # Claude prompt-cache prefixes written (routing/emulator/anthropic.py)
         self.betas: dict[tuple[str, str], bool] = {}  # (beta, route) -> accepted, over the product's table
         self._served_cache: dict[tuple[str, str], bool] = {}
         from . import listing, predict

@@ -1,4 +1,5 @@
-// Models page: refresh one key or all, show progress until every requested listing has come back.
+// Models page: refresh one key or all (side by side), with the progress of each key until every
+// requested listing has come back.
 (function () {
   "use strict";
   const btn = document.getElementById("refresh-all");
@@ -6,12 +7,42 @@
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   const box = document.getElementById("refresh-progress");
   const text = document.getElementById("refresh-text");
+  const list = document.getElementById("refresh-keys");
   let timer = null;
   let pollStarted = 0;
+  let requested = null; // key ids asked for, or null: every key that is refreshing
+  let answered = true;   // the refresh request has come back (before that, "done" may be the old state)
+  const seen = {};       // key id -> seen refreshing since the request
   const GIVE_UP_MS = 120000;
 
+  function keyState(s) {
+    if (s.refreshing) { seen[s.key_id] = true; return { cls: "", label: "refreshing\u2026" }; }
+    if (!answered && !seen[s.key_id]) return { cls: "", label: "waiting\u2026" };
+    if (s.stale || s.error) return { cls: "bad", label: "failed: " + (s.error || "no answer") };
+    return { cls: "ok", label: "done: " + s.count + " model" + (s.count === 1 ? "" : "s") };
+  }
+
   function showProgress(status) {
-    const busy = status.filter(function (s) { return s.refreshing; });
+    const mine = status.filter(function (s) { return requested ? requested.indexOf(s.key_id) >= 0 : s.refreshing; });
+    const busy = mine.filter(function (s) { return s.refreshing; });
+    box.hidden = false;
+    list.replaceChildren.apply(list, mine.map(function (s) {
+      const state = keyState(s);
+      const li = document.createElement("li");
+      li.dataset.keyId = s.key_id;
+      const dot = document.createElement("span");
+      dot.className = s.refreshing ? "spinner" : "dot " + state.cls;
+      const name = document.createElement("strong");
+      name.textContent = s.name;
+      li.append(dot, " ", name, ": " + state.label);
+      const row = document.querySelector("#listings-table tr[data-key-id='" + s.key_id + "'] .listing-state");
+      if (row) row.textContent = state.label;
+      return li;
+    }));
+    if (!answered) {
+      text.textContent = "Refreshing " + mine.length + " key" + (mine.length === 1 ? "" : "s") + " side by side\u2026";
+      return;
+    }
     if (!busy.length) {
       text.textContent = "Done. Reloading\u2026";
       clearInterval(timer);
@@ -19,8 +50,7 @@
       window.location.reload();
       return;
     }
-    box.hidden = false;
-    text.textContent = "Refreshing " + busy.map(function (s) { return s.name; }).join(", ") + "\u2026";
+    text.textContent = "Refreshing " + busy.length + " of " + mine.length + " key" + (mine.length === 1 ? "" : "s") + " side by side\u2026";
   }
   function poll() {
     if (Date.now() - pollStarted > GIVE_UP_MS) {
@@ -31,8 +61,11 @@
     }
     fetch(btn.dataset.statusUrl, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
-      .then(function (d) { showProgress(d.status); })
+      .then(function (d) { if (timer) showProgress(d.status); })
       .catch(function () { text.textContent = "Lost contact with the server; retrying\u2026"; });
+  }
+  function startPolling() {
+    if (!timer) { pollStarted = Date.now(); timer = setInterval(poll, 500); }
   }
   function refresh(keyId, button) {
     const body = new FormData();
@@ -40,19 +73,26 @@
     button.disabled = true;
     box.hidden = false;
     text.textContent = "Asking Vertex for the model lists\u2026";
+    requested = keyId ? [Number(keyId)] : Array.prototype.map.call(
+      document.querySelectorAll("#listings-table tr[data-key-id]"), function (tr) { return Number(tr.dataset.keyId); });
+    if (!requested.length) requested = null;
+    answered = false;
+    // Without a background worker the answer comes when every refresh is done: poll meanwhile.
+    startPolling();
     fetch(btn.dataset.url, { method: "POST", body: body, headers: { "X-CSRFToken": csrf }, credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (d) {
-        if (d.error) { text.textContent = d.error; button.disabled = false; return; }
+        answered = true;
+        if (d.error) { clearInterval(timer); timer = null; text.textContent = d.error; button.disabled = false; return; }
+        requested = d.queued;
         showProgress(d.status);
-        if (!timer) { pollStarted = Date.now(); timer = setInterval(poll, 1000); }
       })
-      .catch(function (err) { text.textContent = "Refresh failed: " + err.message; button.disabled = false; });
+      .catch(function (err) { clearInterval(timer); timer = null; text.textContent = "Refresh failed: " + err.message; button.disabled = false; });
   }
   const params = new URLSearchParams(window.location.search);
   btn.addEventListener("click", function () { refresh(params.get("key") || "", btn); });
   document.querySelectorAll(".refresh-key").forEach(function (b) {
     b.addEventListener("click", function () { refresh(b.dataset.keyId, b); });
   });
-  if (btn.dataset.refreshing) { box.hidden = false; pollStarted = Date.now(); timer = setInterval(poll, 1000); }
+  if (btn.dataset.refreshing) { box.hidden = false; startPolling(); }
 })();

@@ -49,8 +49,11 @@
       panes[1].node.querySelector(".pane-model").textContent = model2Sel.value;
     }
   }
-  modelSel.addEventListener("change", syncPaneModels);
-  model2Sel.addEventListener("change", syncPaneModels);
+  const full1 = $("pg-model-full"), full2 = $("pg-model2-full");
+  modelSel.addEventListener("change", function () { showFullName(modelSel, full1); syncPaneModels(); });
+  model2Sel.addEventListener("change", function () { showFullName(model2Sel, full2); syncPaneModels(); });
+  showFullName(modelSel, full1);
+  showFullName(model2Sel, full2);
   compare.addEventListener("change", function () { $("pg-model2-field").hidden = !compare.checked; resetPanes(); });
   // Pinning a key: only the models that key serves stay selectable.
   function filterByKey() {
@@ -65,6 +68,7 @@
         const first = Array.prototype.find.call(sel.options, function (o) { return !o.disabled; });
         if (first) sel.value = first.value;
       }
+      showFullName(sel, sel === modelSel ? full1 : full2);
     });
     syncPaneModels();
   }
@@ -91,14 +95,23 @@
     });
   }
 
+  function routeText(route, attempts, failovers) {
+    // A failed call may have no route (refused before any key was tried) or only attempts.
+    const last = attempts.length ? attempts[attempts.length - 1] : {};
+    const key = route.key_name || last.key_name || last.key_id;
+    const region = route.region || last.region;
+    if (!key && !region) return "none: no key was tried";
+    return [key, region].filter(Boolean).join(" \u00b7 ") +
+      (failovers ? " (" + failovers + " failover" + (failovers > 1 ? "s" : "") + ")" : "");
+  }
+
   function renderRoute(pane, d) {
     const box = pane.node.querySelector(".route");
     box.hidden = false;
     const route = d.route || {};
     const attempts = d.attempts || [];
     const failovers = attempts.filter(function (a) { return a.failover; }).length;
-    box.querySelector(".m-route").textContent = (route.key_name || "?") + " \u00b7 " + (route.region || "?") +
-      (failovers ? " (" + failovers + " failover" + (failovers > 1 ? "s" : "") + ")" : "");
+    box.querySelector(".m-route").textContent = routeText(route, attempts, failovers);
     box.querySelector(".m-ttft").textContent = ms(d.ttft_ms);
     box.querySelector(".m-latency").textContent = ms(d.latency_ms);
     const u = d.usage;
@@ -108,21 +121,62 @@
     const tbody = box.querySelector(".m-attempts");
     tbody.replaceChildren();
     attempts.forEach(function (a, i) {
+      // Four narrow columns, so that Status and Latency stay visible in a Compare pane.
       const tr = el("tr", "attempt");
       const ok = a.status && a.status < 400;
-      const status = el("span", "badge " + (ok ? "ok" : "bad"), a.status ? String(a.status) : "no answer");
-      const note = a.failover ? el("span", "badge warn", "failover") : el("span", "", "");
+      const where = el("td", "where-cell");
+      where.append(el("div", "", [a.key_name || a.key_id || "", a.region || ""].filter(Boolean).join(" \u00b7 ")));
+      if (a.target) where.append(el("div", "sub mono", a.target));
       const statusCell = el("td", "status-cell");
-      statusCell.append(status);
+      statusCell.append(el("span", "badge " + (ok ? "ok" : "bad"), a.status ? String(a.status) : "no answer"));
+      if (a.failover) statusCell.append(" ", el("span", "badge warn", "failover"));
       if (a.error) { const err = el("div", "sub", a.error); err.title = a.error; statusCell.append(err); }
-      const noteCell = el("td");
-      noteCell.append(note);
-      tr.append(el("td", "", String(i + 1)), el("td", "", a.key_name || a.key_id || ""), el("td", "", a.region || ""),
-        el("td", "mono", a.target || ""), statusCell, el("td", "", ms(a.latency_ms)), noteCell);
+      tr.append(el("td", "", String(i + 1)), where, statusCell, el("td", "num", ms(a.latency_ms)));
       tbody.append(tr);
     });
+    if (!attempts.length) {
+      const tr = el("tr", "attempt-none");
+      const td = el("td", "muted", "No upstream attempt: the gateway answered before any key was tried.");
+      td.colSpan = 4;
+      tr.append(td);
+      tbody.append(tr);
+    }
     box.querySelector(".m-raw-request").textContent = JSON.stringify(d.raw_request || pane.lastRequest, null, 2);
     box.querySelector(".m-raw-response").textContent = JSON.stringify(d.raw_response != null ? d.raw_response : null, null, 2);
+  }
+
+  // After Stop the stream ends before its "done" event: show what the browser measured at once, then
+  // the route, attempts and timings the request log recorded for the stopped call.
+  function renderStopped(pane, measured) {
+    renderRoute(pane, { route: {}, attempts: [], ttft_ms: measured.ttft_ms, latency_ms: measured.latency_ms });
+    const box = pane.node.querySelector(".route");
+    box.querySelector(".m-route").textContent = "looking it up in the request log\u2026";
+    box.querySelector(".m-attempts").replaceChildren();
+    let tries = 0;
+    const stoppedAt = performance.now();
+    const url = function () {
+      return root.dataset.stoppedUrl + "?model=" + encodeURIComponent(pane.model) + "&within_ms=" +
+        Math.round(performance.now() - stoppedAt + measured.latency_ms);
+    };
+    (function lookUp() {
+      tries += 1;
+      fetch(url(), { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (d) {
+        if (d.found && d.id !== pane.lastStoppedId) {
+          pane.lastStoppedId = d.id;
+          renderRoute(pane, d);
+          box.querySelector(".m-host").textContent += " \u00b7 stopped (logged as " + d.status + ")";
+        } else if (tries < 12) {
+          setTimeout(lookUp, 500);
+        } else {
+          box.querySelector(".m-route").textContent = "not logged yet: see the request log";
+        }
+      }).catch(function () { box.querySelector(".m-route").textContent = "see the request log"; });
+    })();
+  }
+
+  function showFullName(sel, out) {
+    const opt = sel.selectedOptions[0];
+    out.textContent = opt ? opt.title || opt.textContent : "";
   }
 
   function setState(pane, text, cls) {
@@ -151,6 +205,8 @@
     setState(pane, "sending\u2026", "info");
     let answer = "";
     let finished = false;
+    const sentAt = performance.now();
+    let firstAt = null;
     try {
       const resp = await fetch(root.dataset.sendUrl, {
         method: "POST", credentials: "same-origin", signal: aborter ? aborter.signal : undefined,
@@ -176,7 +232,7 @@
           if (!line) continue;
           const ev = JSON.parse(line);
           if (ev.event === "start") { pane.lastRequest = ev.request; setState(pane, "streaming", "info"); }
-          else if (ev.event === "delta") { answer += ev.text; text.textContent = answer; }
+          else if (ev.event === "delta") { if (firstAt == null) firstAt = performance.now(); answer += ev.text; text.textContent = answer; }
           else if (ev.event === "done") {
             finished = true;
             text.textContent = ev.text || answer;
@@ -203,6 +259,7 @@
         else pane.history.pop();
         if (!answer) text.textContent = "(stopped before the first word)";
         setState(pane, "stopped", "warn");
+        renderStopped(pane, { ttft_ms: firstAt == null ? null : firstAt - sentAt, latency_ms: performance.now() - sentAt });
         return;
       }
       bubble.classList.remove("assistant");

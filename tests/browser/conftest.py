@@ -71,8 +71,9 @@ def running_app(var: Path, emulator: Any, *, extra_env: dict[str, str] | None = 
         env.pop(var_name, None)
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-    # Only the dashboard's own static files: the API docs' and Django admin's are not exercised here.
-    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0", "--ignore", "drf_spectacular_sidecar",
+    # The dashboard's own static files and Swagger UI's (the API docs page); Django admin's and DRF's
+    # browsable API's are not exercised here.
+    subprocess.run([python, "manage.py", "collectstatic", "--noinput", "-v0", "--ignore", "redoc",
                     "--ignore", "admin", "--ignore", "rest_framework"], cwd=ROOT, env=env, check=True)
     subprocess.run([python, "tests/browser/seed_app.py", str(sa_file)], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)

@@ -111,3 +111,29 @@ def test_the_credential_check_answers_with_identity_only(page, login, emulator):
     assert data["ok"] is True
     assert data["client_email"] == emulator.service_account["client_email"]
     assert "private_key" not in json.dumps(data).replace("private_key_id", "")
+
+
+def test_the_preview_stays_in_view_and_shows_every_row_while_deployments_are_edited(page, login, screenshot):
+    login("alice")
+    page.goto("/keys/new/")
+    targets = ["gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash", "claude-sonnet-4-5@20250929",
+               "claude-3-5-haiku@20241022", "mistral-small-2503", "meta/llama-3.3-70b-instruct-maas",
+               "gemini-2.0-flash-lite", "gemini-1.5-pro", "gemini-1.5-flash", "claude-opus-4-1@20250805",
+               "claude-haiku-4-5@20251001"]
+    for i, target in enumerate(targets):
+        page.get_by_role("button", name="Add deployment").click()
+        row = page.locator(".deployment-row").nth(i)
+        row.get_by_label("Alias").fill(f"m{i}")
+        row.get_by_label("Target model or endpoint").fill(target)
+    last = page.locator(".deployment-row").nth(len(targets) - 1)
+    last.get_by_label("Alias").scroll_into_view_if_needed()
+    preview = page.locator("#preview-list")
+    expect(preview.locator("li")).to_have_count(len(targets))
+    expect(preview).to_contain_text("Claude Haiku 4.5")
+    # Still on screen next to the row being edited, and no scroll box of its own inside the card.
+    box = page.locator(".preview-card").bounding_box()
+    assert box["y"] >= 0 and box["y"] < 900, box
+    assert page.evaluate("(() => { const l = document.getElementById('preview-list');"
+                         " return l.scrollHeight <= l.clientHeight + 1; })()")
+    page.screenshot(path="/tmp/key-form-sticky-preview.png")
+    screenshot(page, "key-form-many-deployments")

@@ -134,7 +134,28 @@ def test_compare_sends_the_same_conversation_to_two_models_side_by_side(page, lo
     expect(panes.nth(0).locator(".m-host")).to_contain_text("gemini-2.0-flash")
     expect(panes.nth(1).locator(".m-host")).to_contain_text("claude-sonnet-4-5@20250929")
     assert vertex.requests(":rawPredict") and vertex.requests(":generateContent")
+    # Every column of the attempts table is inside its pane: Status and Latency are not cut off.
+    for i in range(2):
+        pane = panes.nth(i)
+        right = pane.bounding_box()["x"] + pane.bounding_box()["width"]
+        for header in ("Status", "Latency"):
+            box = pane.locator(".attempts th", has_text=header).bounding_box()
+            assert box["x"] + box["width"] <= right, f"pane {i}: {header} is cut off"
+        assert pane.locator(".route .table-wrap").evaluate("w => w.scrollWidth <= w.clientWidth + 1")
+        expect(pane.locator(".m-attempts")).to_contain_text("200")
+    page.screenshot(path="/tmp/playground-compare.png")
     screenshot(page, "playground-compare")
+
+
+def test_the_model_picker_shows_the_whole_name_of_the_chosen_model(page, login):
+    login("dave")
+    picker = page.get_by_label("Model", exact=True)
+    picker.select_option("claude-sonnet-4-5")
+    full = page.locator("#pg-model-full")
+    expect(full).to_have_text("Claude Sonnet 4.5 (claude-sonnet-4-5)")
+    assert full.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    # The option itself carries only the display name, which fits the picker.
+    assert picker.evaluate("s => s.selectedOptions[0].textContent") == "Claude Sonnet 4.5"
 
 
 def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, login, vertex, screenshot):
@@ -149,6 +170,9 @@ def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, log
     error = pane.locator(".msg.error")
     expect(error).to_contain_text("Error 400")
     expect(pane.locator(".m-attempts")).to_contain_text("400")
+    route = pane.locator(".m-route")
+    expect(route).to_contain_text("emulator-us · us-central1")  # from the attempt, not "? · ?"
+    expect(route).not_to_contain_text("?")
     screenshot(page, "playground-error")
     vertex.clear_faults()
     _send(page, "Now it works")
@@ -158,6 +182,10 @@ def test_an_upstream_error_is_shown_in_the_pane_and_in_the_request_log(page, log
     table = page.locator("#request-table")
     assert _log_statuses_after(page, before, 2) == ["200", "400"]  # newest first
     expect(table.locator("tbody tr").first).to_contain_text("Playground")
+    # Every column, the endpoint among them, fits the card without scrolling sideways.
+    widths = table.locator("xpath=..").evaluate(
+        "w => [w.scrollWidth, w.clientWidth, [...w.querySelectorAll('thead th')].map(t => Math.round(t.offsetWidth))]")
+    assert widths[0] <= widths[1] + 1, widths
     expect(page.locator(".chart svg rect.bar-errors").first).to_be_attached()
     expect(page.locator(".chart svg rect.bar-calls").first).to_be_attached()
     screenshot(page, "request-log")
@@ -189,6 +217,12 @@ def test_stop_ends_a_slow_answer_keeps_what_arrived_and_logs_it(page, login, ver
     page.wait_for_timeout(1500)
     assert answer.text_content() == kept  # nothing more arrives after Stop
     expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+    # The pane still says how long it took and where it went (from the request log's row).
+    expect(pane.locator(".m-ttft")).to_have_text(re.compile(r"\d+(\.\d+)? m?s"))
+    expect(pane.locator(".m-latency")).to_have_text(re.compile(r"\d+(\.\d+)? m?s"))
+    expect(pane.locator(".m-route")).to_contain_text("emulator-us · us-central1", timeout=10_000)
+    expect(pane.locator(".m-attempts")).to_contain_text("200")
+    page.screenshot(path="/tmp/playground-stopped.png")
     page.get_by_role("link", name="Request log").click()
     table = page.locator("#request-table")
     assert _log_statuses_after(page, before, 1) == ["499"]

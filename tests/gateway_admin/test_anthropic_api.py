@@ -77,6 +77,7 @@ def test_it_answers_messages_create_with_the_body_the_sdk_sent(live_v1, token, v
     assert row.key.name == "demo" and row.region == "us-central1" and row.target == "claude-sonnet-4-5@20250929"
     assert row.attempts == 1 and row.failovers == 0
     assert row.input_tokens == message.usage.input_tokens and row.output_tokens == message.usage.output_tokens
+    assert row.surface == "anthropic" and row.betas_dropped == []
     (entry,) = logged_entries
     assert entry.surface == "anthropic" and entry.betas_dropped == []
 
@@ -171,6 +172,8 @@ def test_betas_vertex_refuses_are_dropped_and_logged(live_v1, token, vertex, log
     (record,) = claude_records(vertex)
     assert record["headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"
     assert logged_entries[0].betas_dropped == ["prompt-caching-scope-2026-01-05"]
+    (row,) = rows()
+    assert row.surface == "anthropic" and row.betas_dropped == ["prompt-caching-scope-2026-01-05"]
 
 
 def test_a_gemini_alias_answers_in_anthropic_shape(live_v1, token, vertex):

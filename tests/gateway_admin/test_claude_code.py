@@ -123,6 +123,7 @@ def test_claude_code_in_anthropic_mode(claude, live_v1, token, vertex, tmp_path,
     assert not sent_betas & set(entry.betas_dropped)
     (row, *_) = logged_rows(operation="messages", target="claude-sonnet-4-5@20250929")
     assert row.status == 200 and row.stream and row.token.name == "claude-code" and row.output_tokens > 0
+    assert row.surface == "anthropic" and row.betas_dropped == entry.betas_dropped
 
 
 def vertex_env(live_v1, token, region: str, model: str) -> dict[str, str]:
@@ -152,6 +153,7 @@ def test_claude_code_in_vertex_mode(claude, live_v1, token, vertex, tmp_path, lo
     assert "claude-code-20250219" in forwarded and not forwarded & set(entry.betas_dropped)
     (row, *_) = logged_rows(operation="streamRawPredict")
     assert row.status == 200 and row.region == "us-central1" and row.ttft_ms is not None
+    assert row.surface == "vertex" and row.model == "claude-sonnet-4-5"
 
 
 def test_claude_code_on_the_global_endpoint_needs_no_regional_override(claude, live_v1, vertex, tmp_path,

@@ -92,6 +92,19 @@ def test_it_warns_when_a_deployment_model_is_not_served_in_the_region(admin_clie
     assert admin_client.get(f"{URL}{response.json()['id']}/").json()["warnings"] == warnings
 
 
+def test_it_warns_about_an_allowed_model_nothing_serves_but_saves_it(admin_client: Client) -> None:
+    config = _config(allowedModels=["gemini-2.0-flash", "my-tuned", "gemini-2.5-pro", "gpt-4o"])
+
+    response = _post(admin_client, URL, {"name": "phantom", "vertex_key_config": config})
+
+    assert response.status_code == 201, response.content
+    warnings = response.json()["warnings"]
+    # gemini-2.0-flash and my-tuned are deployments, gemini-2.5-pro is a catalog model: only gpt-4o warns.
+    assert len(warnings) == 1 and "allowedModels: gpt-4o" in warnings[0]
+    assert response.json()["vertex_key_config"]["allowedModels"][-1] == "gpt-4o"
+    assert admin_client.get(f"{URL}{response.json()['id']}/").json()["warnings"] == warnings
+
+
 def test_a_region_override_silences_the_warning_and_is_stored(admin_client: Client) -> None:
     config = _config(
         region="global",

@@ -195,7 +195,7 @@ def test_preview_of_seed_example_3_lists_only_the_allowed_models(admin_client) -
     body = response.json()
     assert [(e["id"], e["display_name"]) for e in body["entries"]] == [
         ("gemini-2.0-flash", "Gemini 2.0 Flash"),
-        ("claude-3-5-sonnet", "Claude 3 5 Sonnet"),
+        ("claude-3-5-sonnet", "Claude 3.5 Sonnet v2"),
     ]
     assert body["custom_models"] == "none" and body["custom_error"] == ""
     assert VertexKey.objects.count() == 0 and ModelListing.objects.count() == 0

@@ -136,3 +136,9 @@ def test_the_403_page_knows_the_role(developer_client, demo_key, django_user_mod
 def test_an_admin_gets_the_admin_navigation_on_a_missing_key(admin_client):
     response = admin_client.get(reverse("key-edit", args=[999999]))
     assert response.status_code == 404 and _nav(response.content.decode())
+
+
+def test_the_api_docs_script_names_both_documents(client):
+    script = client.get("/api/docs/?script=").content.decode()
+    assert '"/api/schema/"' in script and '"/v1/openapi.json"' in script
+    assert "StandaloneLayout" in script  # the layout with the definition selector

@@ -96,6 +96,20 @@ def test_saving_shows_availability_warnings(admin_client, service_account_json):
     assert "not served in global" in response.content.decode()
 
 
+def test_saving_warns_about_an_allowed_model_nothing_serves(admin_client, service_account_json):
+    response = admin_client.post(reverse("key-create"), _form(
+        credentials=service_account_json, allowed=["gemini-flash", "gpt-4o"]), follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "created" in html and "allowedModels: gpt-4o is no deployment of this key" in html
+    assert list(VertexKey.objects.get(name="prod-eu").allowed_models.values_list("model_id", flat=True)) == [
+        "gemini-flash", "gpt-4o"]
+    preview = admin_client.post(reverse("key-preview"), {
+        "region": "europe-west4", "dep_alias": ["gemini-flash"], "dep_target": ["gemini-2.0-flash"],
+        "dep_region": [""], "allowed": ["gemini-flash", "gpt-4o"]}).content.decode()
+    assert "allowedModels: gpt-4o" in preview and "gemini-flash is no" not in preview
+
+
 def test_editing_without_pasting_keeps_the_stored_credential(admin_client, service_account_json):
     admin_client.post(reverse("key-create"), _form(credentials=service_account_json))
     key = VertexKey.objects.get(name="prod-eu")
@@ -240,3 +254,46 @@ def test_test_connection_before_saving_names_missing_fields(admin_client):
     result = admin_client.post(reverse("key-test-draft"), {"project_id": "X", "region": "nowhere"}).json()
     assert result["ok"] is False
     assert set(result["fields"]) == {"project_id", "region", "credentials"}
+
+
+@pytest.mark.parametrize("problem", ["duplicate_alias", "bad_project", "bad_credential"])
+def test_a_refused_form_always_clears_the_pasted_credential_and_says_so(admin_client, service_account_json, problem):
+    form = _form(credentials=service_account_json)
+    if problem == "duplicate_alias":
+        form.update(dep_alias=["same", "same"])
+    elif problem == "bad_project":
+        form.update(project_id="Not A Project")
+    else:
+        form.update(credentials=service_account_json[:-5])
+    response = admin_client.post(reverse("key-create"), form)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "a pasted credential is not sent back to the page: paste it again" in html
+    assert "PRIVATE KEY" not in html and service_account_json[40:80] not in html
+    assert VertexKey.objects.count() == 0
+
+
+def test_malformed_credential_json_is_a_whole_sentence_naming_the_field(admin_client, service_account_json):
+    response = admin_client.post(reverse("key-create"), _form(credentials='{"type": "service_account",'))
+    html = response.content.decode()
+    error = html.split('id="err_credentials"')[1].split("</ul>")[0]
+    assert "<li>The service-account JSON is not valid JSON (line 1, column" in error
+    live = admin_client.post(reverse("key-credentials-check"), {"credentials": "{nope"}).json()
+    assert live["error"].startswith("The service-account JSON is not valid JSON (line 1, column 2)")
+
+
+def test_the_preview_of_a_doubled_alias_shows_the_first_row_and_names_the_alias(admin_client):
+    html = admin_client.post(reverse("key-preview"), {
+        "region": "us-central1", "dep_alias": ["fast", "fast"], "dep_target": ["gemini-2.0-flash", "gemini-2.5-pro"],
+        "dep_region": ["", ""]}).content.decode()
+    listed = html.split('id="preview-list"')[1]
+    assert "gemini-2.0-flash" in listed and "gemini-2.5-pro" not in listed
+    assert "Alias fast is used by more than one deployment row" in html
+
+
+def test_the_preview_says_which_deployments_allowed_models_hide(admin_client):
+    html = admin_client.post(reverse("key-preview"), {
+        "region": "us-central1", "dep_alias": ["fast", "pro"], "dep_target": ["gemini-2.0-flash", "gemini-2.5-pro"],
+        "dep_region": ["", ""], "allowed": ["fast"]}).content.decode()
+    hidden = html.split('id="preview-hidden"')[1].split("</div>")[0]
+    assert "<code>pro</code> is not in allowedModels" in hidden and "<code>fast</code>" not in hidden

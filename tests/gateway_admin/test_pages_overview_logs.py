@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gateway_admin.models import AuditLog, Deployment, KeyHealth, ModelListing, RequestLog, VertexKey
-from gateway_admin.selectors.dashboard import RequestLogFilters, overview_key_rows, request_log_chart
+from gateway_admin.selectors.overview import overview_key_rows
+from gateway_admin.selectors.request_log import RequestLogFilters, request_log_chart
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,65 @@ def test_the_audit_log_shows_who_and_what_changed(admin_client, developer_client
     assert "global" in dev and "fp-new" not in dev and "visible to admins" in dev
     filtered = admin_client.get(reverse("audit-log"), {"type": "apitoken"}).content.decode()
     assert "No changes" in filtered
+
+
+def test_the_overview_and_the_request_log_count_calls_and_errors_the_same_way(admin_client):
+    (key,) = _keys(1)  # one successful call through the key
+    now = timezone.now()
+    RequestLog.objects.create(model="m-0", key=key, key_name=key.name, status=502)
+    RequestLog.objects.create(model="nope", status=404, error_message="No enabled key serves the model")  # no key
+    RequestLog.objects.create(model="", operation="models", status=200)  # GET /v1/models
+    old = RequestLog.objects.create(model="m-0", key=key, status=500)
+    RequestLog.objects.filter(pk=old.pk).update(created_at=now - timedelta(days=2))  # outside both windows
+
+    overview = admin_client.get(reverse("overview")).content.decode()
+    log = admin_client.get(reverse("request-log")).content.decode()
+
+    stat = overview.split('id="stat-calls"')[1].split("</a>")[0]
+    assert ">4 <" in stat and "2 errors" in stat
+    assert '<p id="log-counts">4 calls, 2 errors.</p>' in log
+    definition = "Calls are every entry of the request log in the window"
+    assert definition in overview and definition in log
+
+
+def test_the_request_log_names_the_endpoint_and_a_call_without_model(admin_client):
+    RequestLog.objects.create(model="", operation="models", status=200)
+    RequestLog.objects.create(model="gemini-2.0-flash", operation="chat", status=200)
+    html = admin_client.get(reverse("request-log")).content.decode()
+    table = html.split('id="request-table"')[1]
+    assert "<th scope=\"col\">Endpoint</th>" in table
+    assert "GET /v1/models" in table and "POST /v1/chat/completions" in table
+    assert 'title="This call names no model">\u2013<' in table
+
+
+def test_a_call_refused_before_any_attempt_does_not_claim_one(admin_client):
+    entry = RequestLog.objects.create(model="nope", status=404, error_message="No enabled key serves 'nope'.",
+                                      attempts=1, failovers=0, route=[])
+    html = admin_client.get(reverse("request-log-detail", args=[entry.pk])).content.decode()
+    route = html.split('id="route-card"')[1]
+    assert "1 attempt" not in route and "0 failovers" not in route
+    assert "No upstream attempt" in route and "before any key or region was tried" in route
+
+
+def test_long_audit_values_can_be_expanded(admin_client):
+    long_value = ", ".join(f"model-{i}" for i in range(60))
+    AuditLog.objects.create(action="update", object_type="vertexkey", object_repr="k",
+                            changes={"allowedModels": ["a", long_value], "weight": [1, 2]})
+    html = admin_client.get(reverse("audit-log")).content.decode()
+    details = html.split('<details class="long-change">')[1].split("</details>")[0]
+    assert long_value in details  # in full, behind "show all"
+    assert "show all" in details
+    assert '<details class="long-change">' not in html.split("weight")[1]  # short values stay inline
+
+
+def test_a_search_without_match_says_so_and_lists_no_key_as_having_zero_models(admin_client):
+    _keys(3)
+    html = admin_client.get(reverse("models"), {"q": "no-such-model"}).content.decode()
+    assert 'id="no-key-match"' in html and "No key has a model matching" in html
+    assert 'id="listings-table"' not in html
+    ModelListing.objects.filter(key__name="key-001").update(entries=[
+        {"id": "special-one", "display_name": "Special", "source": "deployment", "target": "gemini-2.0-flash"}])
+    html = admin_client.get(reverse("models"), {"q": "special"}).content.decode()
+    table = html.split('id="listings-table"')[1].split("</table>")[0]
+    assert "key-001" in table and "key-000" not in table and "key-002" not in table
+    assert "2 keys without a match are not shown" in html

@@ -129,3 +129,52 @@ def test_sanitize_removes_tokens_keys_and_credentials():
     for secret in ("ya29.secret", "AIzaSECRET", "ya29.abcdef", "vga_xxxx", "BEGIN PRIVATE KEY", '"{...}"'):
         assert secret not in clean
     assert "application/json" in clean and "alt=sse" in clean
+
+
+@pytest.mark.django_db
+def test_the_model_pickers_offer_only_models_that_can_chat(developer_client, admin_user):
+    from django.utils import timezone
+
+    from gateway_admin.models import ModelListing
+    from gateway_admin.services.keys import key_create
+
+    deployments = {"flash": "gemini-2.0-flash", "llama": "meta/llama-3.3-70b-instruct-maas",
+                   "embed": "text-embedding-005", "imagen": "imagen-3.0-generate-002", "veo": "veo-3.0-generate-001"}
+    key, _ = key_create(actor=admin_user, name="media", config={
+        "project_id": "media-project", "region": "us-central1", "auth_credentials": "", "deployments": deployments})
+    ModelListing.objects.create(key=key, fetched_at=timezone.now(), entries=[
+        {"id": alias, "display_name": alias, "source": "deployment", "target": target}
+        for alias, target in deployments.items()])
+
+    html = developer_client.get(reverse("playground")).content.decode()
+    pickers = html.split('id="pg-model"')[1].split("</select>")[0], html.split('id="pg-model2"')[1].split("</select>")[0]
+    for picker in pickers:
+        assert 'value="flash"' in picker and 'value="llama"' in picker
+        for other in ("embed", "imagen", "veo"):
+            assert f'value="{other}"' not in picker
+    note = html.split('id="pg-model-help"')[1].split("</p>")[0]
+    assert "<code>embed</code> (embeddings)" in note and "<code>imagen</code> (images)" in note
+    assert "<code>veo</code> (video)" in note
+
+
+@pytest.mark.django_db
+def test_after_stop_the_page_can_read_the_stopped_calls_route_from_the_log(developer_client, developer_user,
+                                                                            admin_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    url = reverse("playground-stopped")
+    assert developer_client.get(url, {"model": "gemini-2.0-flash"}).json() == {"found": False}
+    old = RequestLog.objects.create(source="playground", user=developer_user, model="gemini-2.0-flash", status=499)
+    RequestLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=30))
+    RequestLog.objects.create(source="playground", user=admin_user, model="gemini-2.0-flash", status=499)
+    assert developer_client.get(url, {"model": "gemini-2.0-flash", "within_ms": "2000"}).json()["found"] is False
+    RequestLog.objects.create(
+        source="playground", user=developer_user, model="gemini-2.0-flash", status=499, key_name="demo",
+        region="us-central1", host="h", target="gemini-2.0-flash", ttft_ms=12.5, latency_ms=640.0,
+        route=[{"key_name": "demo", "region": "us-central1", "status": 200, "latency_ms": 600.0}])
+    body = developer_client.get(url, {"model": "gemini-2.0-flash", "within_ms": "2000"}).json()
+    assert body["found"] is True and body["status"] == 499
+    assert body["route"]["key_name"] == "demo" and body["route"]["region"] == "us-central1"
+    assert body["ttft_ms"] == 12.5 and body["latency_ms"] == 640.0 and body["attempts"][0]["status"] == 200

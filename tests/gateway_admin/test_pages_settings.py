@@ -15,17 +15,45 @@ pytestmark = pytest.mark.django_db
 
 def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user):
     response = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash, x"})
-    assert response.status_code == 201
-    assert response["Cache-Control"] == "no-store"
-    first = response.content.decode()
+    # POST/redirect/GET: reloading the page that shows the token does not create another one.
+    assert response.status_code == 302 and response["Location"] == reverse("settings")
     token = ApiToken.objects.get(name="ci")
+    assert token.prefix not in response["Location"]
+    shown = developer_client.get(response["Location"])
+    assert shown["Cache-Control"] == "no-store"
+    first = shown.content.decode()
     raw = first.split('id="new-token-value">')[1].split("<")[0]
     assert raw.startswith(token.prefix)
     assert api_token_authenticate(raw).pk == token.pk
     assert token.model_scopes == ["gemini-2.0-flash", "x"] and token.user == developer_user
+    assert 'id="copy-token"' in first
+    assert raw not in str(dict(developer_client.session))  # gone from the session once shown
     second = developer_client.get(reverse("settings")).content.decode()
     assert raw not in second and token.prefix in second
-    assert raw not in str(dict(developer_client.session))  # never parked in the session either
+    assert ApiToken.objects.count() == 1
+
+
+def test_a_second_live_token_with_the_same_name_is_refused_beside_the_name(developer_client, developer_user,
+                                                                             admin_user, api_token_factory):
+    developer_client.post(reverse("token-create"), {"name": "ci"})
+    again = developer_client.post(reverse("token-create"), {"name": "ci"})
+    assert again.status_code == 400
+    html = again.content.decode()
+    assert 'id="err_name"' in html and 'already has a live token named &quot;ci&quot;' in html
+    assert ApiToken.objects.filter(name="ci").count() == 1
+    # Another user's token may have the name; a revoked one frees it.
+    api_token_factory(admin_user, name="ci")
+    ApiToken.objects.filter(user=developer_user).update(revoked_at="2026-01-01T00:00:00Z")
+    assert developer_client.post(reverse("token-create"), {"name": "ci"}).status_code == 302
+    assert ApiToken.objects.filter(name="ci").count() == 3
+
+
+def test_the_database_refuses_two_live_tokens_of_one_user_with_one_name(developer_user):
+    from django.db import IntegrityError, transaction
+
+    ApiToken.objects.create(user=developer_user, name="ci", prefix="vga_a", token_hash="a" * 64)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApiToken.objects.create(user=developer_user, name="ci", prefix="vga_b", token_hash="b" * 64)
 
 
 def test_token_errors_are_shown_beside_the_field(developer_client):
@@ -89,7 +117,7 @@ def test_an_admin_cannot_remove_their_own_admin_role(admin_client, admin_user):
 
 
 def test_settings_give_ready_client_configurations_with_a_new_token(developer_client):
-    created = developer_client.post(reverse("token-create"), {"name": "laptop"}).content.decode()
+    created = developer_client.post(reverse("token-create"), {"name": "laptop"}, follow=True).content.decode()
     raw = created.split('id="new-token-value">')[1].split("<")[0]
     assert f"export ANTHROPIC_BASE_URL=http://testserver\nexport ANTHROPIC_AUTH_TOKEN={raw}" in created
     assert "export ANTHROPIC_VERTEX_BASE_URL=http://testserver/vertex/v1" in created

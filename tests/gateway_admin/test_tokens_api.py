@@ -36,6 +36,15 @@ def test_creating_a_token_shows_the_raw_token_once(admin_client: Client, develop
     assert "token" not in admin_client.get(f"{URL}{body['id']}/").json()
 
 
+def test_a_duplicate_token_name_is_a_400_naming_the_field(admin_client: Client, admin_user: Any) -> None:
+    first = admin_client.post(URL, {"name": "ci"}, content_type="application/json")
+    again = admin_client.post(URL, {"name": "ci"}, content_type="application/json")
+
+    assert first.status_code == 201 and again.status_code == 400
+    assert list(again.json()["errors"]) == ["name"] and "ci" in again.json()["errors"]["name"][0]
+    assert ApiToken.objects.filter(name="ci").count() == 1
+
+
 def test_a_token_defaults_to_the_caller(admin_client: Client, admin_user: Any) -> None:
     body = admin_client.post(URL, {"name": "mine"}, content_type="application/json").json()
 

@@ -15,7 +15,7 @@ from django.core.cache import caches
 
 from gateway_admin.openai_api.errors import error_body
 from gateway_admin.pipeline.errors import from_routing_error, rate_limited
-from gateway_admin.surfaces.ratelimit import hit, retry_after_seconds
+from gateway_admin.usage.ratelimit import hit, retry_after_seconds
 from routing.errors import RateLimitError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,7 +102,7 @@ def test_the_limit_holds_across_processes_sharing_redis(settings):
     script = textwrap.dedent(f"""
         import django
         django.setup()
-        from gateway_admin.surfaces.ratelimit import hit
+        from gateway_admin.usage.ratelimit import hit
         print(sum(hit({token_id}, {limit}) is None for _ in range(20)))
     """)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gateway_admin.settings", "REDIS_URL": REDIS_URL,

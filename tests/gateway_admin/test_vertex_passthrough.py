@@ -135,6 +135,13 @@ def test_betas_go_through_the_table(live_v1, token, vertex, logged_entries):
     (record,) = vertex.requests(path_contains=":rawPredict")
     assert record["headers"]["anthropic-beta"] == "claude-code-20250219"
     assert logged_entries[0].betas_dropped == ["prompt-caching-scope-2026-01-05"]
+    from gateway_admin.models import RequestLog
+    from gateway_admin.services.request_log import request_log_flush
+
+    assert request_log_flush(10)
+    (row,) = RequestLog.objects.all()
+    assert row.surface == "vertex" and row.operation == "rawPredict"
+    assert row.betas_dropped == ["prompt-caching-scope-2026-01-05"]
 
 
 # -- google-genai ------------------------------------------------------------------------------------

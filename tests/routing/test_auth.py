@@ -284,3 +284,15 @@ async def test_missing_application_default_credentials_say_what_to_set(cache, tm
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     with pytest.raises(AuthenticationError, match="GOOGLE_APPLICATION_CREDENTIALS"):
         await cache.token(make_key(""))
+
+
+def test_every_mint_and_failed_mint_is_told_to_the_observers(cache, endpoint, sa_json, monkeypatch):
+    from routing import observers
+
+    seen: list[tuple[str, bool]] = []
+    monkeypatch.setattr(observers, "TOKEN_MINT_OBSERVERS", [lambda key, ok: seen.append((key, ok)), lambda *_: 1 / 0])
+    cache.token_sync(make_key(sa_json))
+    endpoint.fail_with = (400, {"error": "invalid_grant"})
+    with pytest.raises(AuthenticationError):
+        cache.token_sync(make_key(sa_json, key_id="k2"))
+    assert seen == [("Key one", True), ("Key one", False)]

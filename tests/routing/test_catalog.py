@@ -129,12 +129,27 @@ def test_base_model_removes_version_suffixes(target, base):
         ("gemini-2.0-flash", "Gemini 2.0 Flash"),
         ("claude_3_opus", "Claude 3 Opus"),
         ("gemini-pro", "Gemini Pro"),
-        ("claude-3-5-sonnet", "Claude 3 5 Sonnet"),
         ("gpt-4o", "Gpt 4o"),
+        ("my_tuned_model", "My Tuned Model"),
     ],
 )
-def test_display_names_follow_the_seed_rule(model_id, name):
+def test_display_names_follow_the_seed_rule_for_models_the_catalog_does_not_know(model_id, name):
     assert display_name(model_id) == name
+
+
+@pytest.mark.parametrize(
+    ("model_id", "target", "name"),
+    [
+        ("claude-sonnet-4-5", None, "Claude Sonnet 4.5"),
+        ("claude-3-5-haiku", "claude-3-5-haiku@20241022", "Claude 3.5 Haiku"),
+        ("claude-3-5-sonnet", "claude-3-5-sonnet-v2@20241022", "Claude 3.5 Sonnet v2"),
+        ("llama-3.3-70b", "meta/llama-3.3-70b-instruct-maas", "Llama 3.3 70B"),
+        ("gemini-2.0-flash", "gemini-2.0-flash-001", "Gemini 2.0 Flash"),
+        ("my-tuned", "1234567890", "My Tuned"),
+    ],
+)
+def test_display_names_come_from_the_catalog_where_it_knows_the_model(model_id, target, name):
+    assert display_name(model_id, target) == name
 
 
 # --- availability -------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_seed_example_2_lists_custom_models_and_the_foundation_deployments() -> 
         ("claude-3-5-sonnet", "deployment", "claude-3-5-sonnet-v2@20241022"),
     ]
     assert entries[1].display_name == "Gemini 2.0 Flash"
-    assert entries[2].display_name == "Claude 3 5 Sonnet"
+    assert entries[2].display_name == "Claude 3.5 Sonnet v2"  # the catalog's name of the target
 
 
 def test_seed_example_3_allowed_models_exclude_the_other_deployments() -> None:

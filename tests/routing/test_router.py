@@ -112,6 +112,17 @@ def test_an_unknown_alias_or_key_is_a_clear_not_found():
         r.candidates("flash", key_id="other")
 
 
+def test_an_allowed_model_nothing_serves_is_explained_at_call_time():
+    k = KeyConfig(key_id="k", name="prod", project_id="p", region="us-central1",
+                  deployments=(Deployment("flash", "gemini-2.0-flash"),), allowed_models=("flash", "gpt-4o"))
+    with pytest.raises(ModelNotFoundError) as caught:
+        router(k).candidates("gpt-4o")
+    message = str(caught.value)
+    assert "'gpt-4o' is in allowedModels of key prod" in message
+    assert "no adapter or catalog model serves" in message
+    assert "Add it as a deployment or an allowed model" not in message
+
+
 def test_candidates_are_ordered_by_weight_at_random():
     r = router(key("heavy", weight=3), key("light", weight=1))
     random.seed(7)

@@ -26,6 +26,7 @@ class TokenSerializer(serializers.ModelSerializer):
             "user",
             "model_scopes",
             "rpm_limit",
+            "tpm_limit",
             "log_bodies",
             "created_at",
             "last_used_at",
@@ -71,5 +72,7 @@ class TokenCreateSerializer(_StrictSerializer):
         child=StrictCharField(max_length=128), required=False, default=list, help_text="Empty: every model."
     )
     rpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
+    tpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000_000,
+                                         help_text="Input + output tokens per minute; empty: no limit.")
     log_bodies = serializers.BooleanField(required=False, default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

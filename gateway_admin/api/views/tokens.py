@@ -55,6 +55,7 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             name=data["name"],
             model_scopes=data.get("model_scopes") or (),
             rpm_limit=data.get("rpm_limit"),
+            tpm_limit=data.get("tpm_limit"),
             log_bodies=data.get("log_bodies", False),
             expires_at=data.get("expires_at"),
         )

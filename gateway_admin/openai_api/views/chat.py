@@ -27,7 +27,7 @@ async def _converse(request: HttpRequest, call: GatewayCall, *, schema: str, res
             return responses_stream_response(call, await router.responses_stream(body))
         return chat_stream_response(call, await router.chat_stream(body))
     result = await (router.responses(body) if responses_api else router.chat(body))
-    return answer(call, result.response, result=result, logged_body=result.response)
+    return await answer(call, result.response, result=result, logged_body=result.response)
 
 
 @v1_endpoint("chat")

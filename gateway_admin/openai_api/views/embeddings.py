@@ -39,4 +39,4 @@ async def embeddings(request: HttpRequest, call: GatewayCall) -> HttpResponseBas
     result = await call.router.embeddings(body)
     response = result.response
     logged = _logged(response) if call.caller.log_bodies else None
-    return answer(call, response, result=result, logged_body=logged)
+    return await answer(call, response, result=result, logged_body=logged)

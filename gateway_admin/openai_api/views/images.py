@@ -17,6 +17,7 @@ from django.http.multipartparser import MultiPartParserError
 from gateway_admin.pipeline import GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, invalid_request
 from gateway_admin.surfaces.http import model_of, read_json_object
+from routing.usage import Usage
 
 from ..schemas import validate
 from .base import answer, v1_endpoint
@@ -97,7 +98,9 @@ async def _images(call: GatewayCall, body: dict[str, Any], *, edit: bool) -> Htt
     result = await (router.image_edits(body) if edit else router.images(body))
     response = _as_url(result.response) if as_url else result.response
     logged = _logged(response) if call.caller.log_bodies else None
-    return answer(call, response, result=result, logged_body=logged)
+    # Vertex prices images per image: the answer's count is the usage.
+    return await answer(call, response, result=result, logged_body=logged,
+                        usage=Usage(images=len(response.get("data") or ())))
 
 
 @v1_endpoint("images")

@@ -14,7 +14,7 @@ from .base import answer, v1_endpoint
 @v1_endpoint("models", methods=("GET",))
 async def model_list(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
     models = await models_for(call.caller.token)
-    return answer(call, {"object": "list", "data": models})
+    return await answer(call, {"object": "list", "data": models})
 
 
 @v1_endpoint("models", methods=("GET",))
@@ -23,5 +23,5 @@ async def model_detail(request: HttpRequest, call: GatewayCall, model: str) -> H
     call.model = model_id
     for entry in await models_for(call.caller.token):
         if entry["id"] == model_id:
-            return answer(call, entry)
+            return await answer(call, entry)
     raise model_not_found(model_id)

@@ -74,7 +74,7 @@ async def videos(request: HttpRequest, call: GatewayCall) -> HttpResponseBase:
         region=result.region, target=result.target, answer=result.response, prompt=body["prompt"],
         seconds=body.get("seconds"), size=body.get("size"),
     )
-    return answer(call, video_object(job), result=result)
+    return await answer(call, video_object(job), result=result)
 
 
 async def _job(call: GatewayCall, video_id: str) -> VideoJob:
@@ -92,7 +92,7 @@ async def video_detail(request: HttpRequest, call: GatewayCall, video_id: str) -
     job = await _job(call, video_id)
     if video_job_stalled(job):
         await run_db(video_job_revive, job)
-    return answer(call, video_object(job))
+    return await answer(call, video_object(job))
 
 
 @v1_endpoint("videos", methods=("GET",))

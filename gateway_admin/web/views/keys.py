@@ -18,6 +18,7 @@ from gateway_admin import routing_config
 from gateway_admin.aio import run_sync
 from gateway_admin.models import AllowedModel, Deployment, VertexKey
 from gateway_admin.permissions import admin_required, is_admin
+from gateway_admin.selectors.keys import key_health_row
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.web import key_support
 from gateway_admin.web.forms import (
@@ -73,7 +74,10 @@ def _apply_errors(errors: Mapping[str, list[str]], form: KeyForm, deployments: l
         name = strip_prefix(raw_field)
         name = FIELD_ALIASES.get(name, name)
         head, _, rest = name.partition(".")
-        if name in SCALAR_FIELDS or name == "credentials":
+        if name == "credentials":
+            for reason in reasons:
+                form.add_error(name, key_support.credential_sentence(reason))
+        elif name in SCALAR_FIELDS:
             for reason in reasons:
                 form.add_error(name, reason)
         elif head in ("deployments", "deployment_regions") and rest in by_alias:
@@ -101,12 +105,18 @@ def _rows_from_key(key: VertexKey) -> tuple[list[DeploymentRow], list[AllowedRow
 
 def _form_page(request: HttpRequest, *, form: KeyForm, key: VertexKey | None,
                deployments: list[DeploymentRow], allowed: list[AllowedRow], status: int = 200) -> HttpResponse:
+    # A refused form never sends a pasted or uploaded credential back into the page, whatever the
+    # error was; the note says so (and that the stored one, if any, is kept).
+    pasted = request.method == "POST" and bool((request.POST.get("credentials") or "").strip()
+                                               or request.FILES.get("credentials_file"))
     context = {
+        "credential_cleared": pasted and status >= 400,
         "form": form,
         "key": key,
         "deployments": deployments,
         "allowed": allowed,
         "row_errors": any(r.errors for r in deployments) or any(a.errors for a in allowed),
+        "health": key_health_row(key=key) if key is not None else None,
         **key_support.picker_context(),
     }
     title = f"Edit {key.name}" if key else "Add a key"
@@ -191,12 +201,21 @@ def key_preview_view(request: HttpRequest) -> HttpResponse:
     allowed = allowed_rows_from_post(request.POST)
     key_id = request.POST.get("key_id") or ""
     key = VertexKey.objects.select_related("listing").filter(pk=int(key_id)).first() if key_id.isdigit() else None
+    # Saving refuses a second row with the same alias; the preview shows the first row, as it would be
+    # once the second is fixed, and says which alias is doubled.
+    first: dict[str, DeploymentRow] = {}
+    for r in deployments:
+        if r.alias and r.target:
+            first.setdefault(r.alias, r)
+    doubled = sorted({r.alias for r in deployments if r.alias and first.get(r.alias) not in (None, r)})
     preview = key_support.merged_preview(
         key=key, project_id=request.POST.get("project_id", "").strip(), region=request.POST.get("region", "").strip(),
-        deployments={r.alias: r.target for r in deployments if r.alias and r.target},
-        deployment_regions={r.alias: r.region for r in deployments if r.alias and r.region},
+        deployments={a: r.target for a, r in first.items()},
+        deployment_regions={a: r.region for a, r in first.items() if r.region},
         allowed=[a.model_id for a in allowed],
     )
+    preview["errors"] = [*(f"Alias {a} is used by more than one deployment row; saving refuses the later "
+                           "rows (the preview shows the first)." for a in doubled), *preview["errors"]]
     html = render_to_string("keys/_preview.html", preview, request=request)
     return HttpResponse(html)
 

@@ -8,11 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from gateway_admin.models import RequestLog
 from gateway_admin.permissions import developer_required, is_admin
-from gateway_admin.selectors.dashboard import (
+from gateway_admin.selectors.audit import audit_log_rows, audit_object_types
+from gateway_admin.selectors.request_log import (
     CHART_WINDOWS,
+    COUNTS_DEFINITION,
     RequestLogFilters,
-    audit_log_rows,
-    audit_object_types,
     request_log_chart,
     request_log_entry,
     request_log_filter_choices,
@@ -43,6 +43,7 @@ def request_log_view(request: HttpRequest) -> HttpResponse:
     return render_page(request, "logs/request_log.html", {
         "rows": rows, "older": older, "filters": filters, "chart": request_log_chart(filters),
         "choices": request_log_filter_choices(), "windows": list(CHART_WINDOWS),
+        "counts_definition": COUNTS_DEFINITION,
         "query": params.urlencode(), "filtered": bool(filters.model or filters.key_id or filters.source
                                                       or filters.outcome),
     }, nav="request-log", title="Request log")

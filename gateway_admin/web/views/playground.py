@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from gateway_admin.aio import iterate_sync
 from gateway_admin.models import VertexKey
 from gateway_admin.permissions import developer_required
-from gateway_admin.selectors.dashboard import models_page
+from gateway_admin.selectors.models import models_page
+from gateway_admin.selectors.request_log import request_log_latest_stopped
 from gateway_admin.web.playground import playground_send
 
 from .base import render_page
@@ -39,10 +41,14 @@ def playground_view(request: HttpRequest) -> HttpResponse:
     # Deployments first (what admins configured on purpose), then allowed, then custom endpoints.
     rank = {"deployment": 0, "allowed": 1, "custom": 2}
     across.sort(key=lambda m: (min((rank.get(s, 3) for s in m.sources), default=3), m.display_name.lower()))
+    # The playground chats: a model whose family cannot (embeddings, Imagen, Veo) is not offered.
+    chat = [m for m in across if "chat" in m.capabilities]
     models = [{"id": m.id, "display_name": m.display_name, "source": m.sources[0] if m.sources else "",
-               "key_ids": " ".join(str(k[0]) for k in m.keys)} for m in across]
+               "key_ids": " ".join(str(k[0]) for k in m.keys)} for m in chat]
+    other = [m for m in across if "chat" not in m.capabilities]
     return render_page(request, "playground/playground.html", {
         "models": models, "keys": keys,
+        "not_chat": [{"id": m.id, "jobs": ", ".join(m.capabilities) or "nothing known"} for m in other],
         "preselect": request.GET.get("model", ""),
         "second": models[1]["id"] if len(models) > 1 else "",
     }, nav="playground", title="Playground")
@@ -149,3 +155,26 @@ def playground_send_view(request: HttpRequest) -> HttpResponse:
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
+
+
+@developer_required
+@require_GET
+def playground_stopped_view(request: HttpRequest) -> JsonResponse:
+    """What the request log recorded of the caller's last stopped call to a model (route, attempts,
+    timings): the event stream ends at Stop, before its "done" event would have said it."""
+    # Only a call stopped within the time the page measured (plus slack for the log's writer), so an
+    # earlier stopped call to the same model is never shown as this one.
+    within = request.GET.get("within_ms", "")
+    window_ms = min(max(int(within), 0), 120_000) + 3_000 if within.isdigit() else 120_000
+    entry = request_log_latest_stopped(user_id=request.user.pk, model=request.GET.get("model", "")[:128],
+                                       within=timedelta(milliseconds=window_ms))
+    if entry is None:
+        return JsonResponse({"found": False})
+    return JsonResponse({
+        "found": True, "id": entry.pk, "status": entry.status,
+        "route": {"key_id": str(entry.key_id or ""), "key_name": entry.key_name, "region": entry.region,
+                  "host": entry.host, "target": entry.target},
+        "attempts": entry.route, "ttft_ms": entry.ttft_ms, "latency_ms": entry.latency_ms,
+        "usage": ({"prompt_tokens": entry.input_tokens, "completion_tokens": entry.output_tokens}
+                  if entry.input_tokens is not None or entry.output_tokens is not None else None),
+    })

@@ -50,15 +50,23 @@ def _page(request: HttpRequest, *, token_form: ApiTokenForm | None = None,
         "user_form": user_form or UserCreateForm(initial={"role": "developer"}),
         "users": _users() if admin else [],
         "role_choices": UserRoleForm.base_fields["role"].choices,
-        # The raw token is in this one response only: never stored, not even in the session.
         "new_token": new_token,
         "now": timezone.now(),
     }, nav="settings", title="Settings", status=status)
 
 
+# The raw token of a token just created, kept in the (server-side) session between the POST and the
+# redirected GET and shown by that one GET: never in a URL, gone on reload.
+NEW_TOKEN_SESSION_KEY = "new_api_token"
+
+
 @developer_required
 def settings_view(request: HttpRequest) -> HttpResponse:
-    return _page(request)
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)
+    response = _page(request, new_token=new_token)
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 def _copy_errors(form: Any, errors: dict[str, list[str]]) -> None:
@@ -82,9 +90,8 @@ def token_create_view(request: HttpRequest) -> HttpResponse:
     except ServiceValidationError as exc:
         _copy_errors(form, exc.errors)
         return _page(request, token_form=form, status=400)
-    response = _page(request, new_token={"name": token.name, "raw": raw}, status=201)
-    response["Cache-Control"] = "no-store"
-    return response
+    request.session[NEW_TOKEN_SESSION_KEY] = {"name": token.name, "raw": raw}
+    return redirect("settings")
 
 
 @developer_required

@@ -1,0 +1,24 @@
+"""Each usage test starts with no cached budgets, prices or counters in this process."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_usage_state():
+    from django.core.cache import cache
+
+    from gateway_admin.usage.budgets import budgets_invalidate
+    from gateway_admin.usage.counters import counters_reset
+    from gateway_admin.usage.pricing import prices_invalidate
+
+    def reset() -> None:
+        budgets_invalidate()
+        counters_reset()
+        prices_invalidate()
+        cache.clear()
+
+    reset()
+    yield
+    reset()
