@@ -133,6 +133,10 @@ def render_metrics(*, path: str | None = None, budgets: bool = True) -> bytes:
     return generate_latest(registry)
 
 
+def _forwarded(request: HttpRequest) -> bool:
+    return any(h in request.META for h in ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP"))
+
+
 def _allowed(request: HttpRequest) -> tuple[bool, int]:
     token = getattr(settings, "METRICS_TOKEN", "")
     networks = getattr(settings, "METRICS_ALLOWED_NETWORKS", [])
@@ -147,7 +151,9 @@ def _allowed(request: HttpRequest) -> tuple[bool, int]:
     if networks:
         if any(addr in ipaddress.ip_network(n, strict=False) for n in networks):
             return True, 200
-    elif not token and addr.is_loopback:
+    elif not token and addr.is_loopback and not _forwarded(request):
+        # Loopback only when nothing is configured, and never through a local reverse proxy (which
+        # would make every outside scraper look local).
         return True, 200
     return False, 401 if token else 403
 

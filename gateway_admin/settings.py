@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gateway_admin.middleware.no_store",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -264,6 +265,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "gateway_admin.api.schema.refuse_unknown_fields",
+    ],
 }
 
 # Security headers. HTTPS-only settings are switched on by env in production (behind TLS).
@@ -352,6 +357,8 @@ BUDGET_CACHE_SECONDS = env.float("BUDGET_CACHE_SECONDS", default=5.0)
 BUDGET_DB_REFRESH_SECONDS = env.float("BUDGET_DB_REFRESH_SECONDS", default=1.0)
 BUDGET_REDIS_REFRESH_SECONDS = env.float("BUDGET_REDIS_REFRESH_SECONDS", default=0.0)
 PRICE_CACHE_SECONDS = env.float("PRICE_CACHE_SECONDS", default=5.0)
+# The Usage page reads days before today from a cached aggregate (they do not change) for this long.
+USAGE_PAST_CACHE_SECONDS = env.float("USAGE_PAST_CACHE_SECONDS", default=600.0)
 
 # Prometheus /metrics: prometheus-client in multiprocess mode, so every uvicorn worker reports into
 # one scrape. The directory must be set before prometheus_client is imported, hence here.

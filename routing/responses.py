@@ -177,7 +177,7 @@ def response_usage(usage: Json | None) -> Json | None:
     }
 
 
-def _envelope(request: Json, *, id_: str, model: str, status: str, created_at: float) -> Json:
+def _envelope(request: Json, *, id_: str, model: str, status: str, created_at: int) -> Json:
     fmt = (request.get("text") or {}).get("format") or {"type": "text"}
     return {
         "id": id_, "object": "response", "created_at": created_at, "status": status, "error": None,
@@ -209,20 +209,29 @@ def _call_item(call: Json, *, id_: str | None = None, status: str = "completed")
             "name": fn.get("name", ""), "arguments": fn.get("arguments", ""), "status": status}
 
 
+def _is_cut(finish_reason: str | None) -> bool:
+    """The answer stopped short: the output token limit or a content filter."""
+    return finish_reason in {"length", "content_filter"}
+
+
 def _close(response: Json, finish_reason: str | None) -> None:
-    if finish_reason in {"length", "content_filter"}:
+    """The final status. A cut answer is `incomplete`, and so is the item that was being written
+    when it was cut (the last one), as OpenAI reports it; the items before it were finished."""
+    if _is_cut(finish_reason):
         response["status"] = "incomplete"
         response["incomplete_details"] = {
             "reason": "max_output_tokens" if finish_reason == "length" else "content_filter"}
+        if response["output"]:
+            response["output"][-1]["status"] = "incomplete"
     else:
         response["status"] = "completed"
-        response["completed_at"] = time.time()
+        response["completed_at"] = int(time.time())
 
 
 def chat_to_response(completion: Json, request: Json) -> Json:
     """A `chat.completion` -> a Responses API `response` object (first choice)."""
     response = _envelope(request, id_=_id("resp"), model=completion.get("model") or request.get("model") or "",
-                         status="completed", created_at=float(completion.get("created") or time.time()))
+                         status="completed", created_at=int(completion.get("created") or time.time()))
     choice = (completion.get("choices") or [{}])[0]
     message = choice.get("message") or {}
     if message.get("reasoning_content"):
@@ -242,7 +251,7 @@ class ResponsesStreamTranslator:
     def __init__(self, request: Json, *, model: str | None = None) -> None:
         self.request = request
         self.response = _envelope(request, id_=_id("resp"), model=model or request.get("model") or "",
-                                  status="in_progress", created_at=time.time())
+                                  status="in_progress", created_at=int(time.time()))
         self.usage: Json | None = None
         self._seq = 0
         self._started = False
@@ -250,6 +259,7 @@ class ResponsesStreamTranslator:
         self._reasoning: Json | None = None  # open reasoning item, same shape
         self._calls: dict[int, Json] = {}  # chat tool index -> open call item state
         self._finish_reason: str | None = None
+        self._ended = False  # finish() was called: items still open are closed by the end of the answer
 
     def _event(self, type_: str, **fields: Any) -> Json:
         event = {"type": type_, "sequence_number": self._seq, **fields}
@@ -301,7 +311,7 @@ class ResponsesStreamTranslator:
         if self._reasoning is None:
             return []
         state, self._reasoning = self._reasoning, None
-        item = _reasoning_item(state["text"], id_=state["id"])
+        item = _reasoning_item(state["text"], id_=state["id"], status=self._final_status(state["index"]))
         self.response["output"][state["index"]] = item
         where = {"item_id": state["id"], "output_index": state["index"], "summary_index": 0}
         return [
@@ -333,7 +343,7 @@ class ResponsesStreamTranslator:
             return []
         state, self._text = self._text, None
         part = {"type": "output_text", "text": state["text"], "annotations": []}
-        item = _message_item(state["text"], id_=state["id"])
+        item = _message_item(state["text"], id_=state["id"], status=self._final_status(state["index"]))
         self.response["output"][state["index"]] = item
         return [
             self._event("response.output_text.done", item_id=state["id"], output_index=state["index"],
@@ -367,7 +377,7 @@ class ResponsesStreamTranslator:
 
     def _close_call(self, n: int) -> list[Json]:
         state = self._calls.pop(n)
-        item = {**state["item"], "status": "completed"}
+        item = {**state["item"], "status": self._final_status(state["index"])}
         self.response["output"][state["index"]] = item
         return [
             self._event("response.function_call_arguments.done", item_id=item["id"], output_index=state["index"],
@@ -375,8 +385,14 @@ class ResponsesStreamTranslator:
             self._event("response.output_item.done", output_index=state["index"], item=item),
         ]
 
+    def _final_status(self, index: int) -> str:
+        """`incomplete` for the last item of a cut answer (known only once the stream has ended)."""
+        last = self._ended and index == len(self.response["output"]) - 1
+        return "incomplete" if last and _is_cut(self._finish_reason) else "completed"
+
     def finish(self) -> list[Json]:
         events = [] if self._started else self._start()
+        self._ended = True
         events += self._close_reasoning()
         events += self._close_text()
         for n in sorted(self._calls):

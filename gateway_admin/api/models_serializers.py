@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from gateway_admin.api.fields import StrictBooleanField
+from gateway_admin.api.serializers.keys import _ConfigField, _StrictSerializer
+
 
 class ModelEntrySerializer(serializers.Serializer):
     id = serializers.CharField(help_text="What a caller passes as `model` (alias, model id or endpoint id).")
@@ -60,15 +63,13 @@ class AllModelsSerializer(serializers.Serializer):
     )
 
 
-class PreviewRequestSerializer(serializers.Serializer):
-    vertex_key_config = serializers.DictField(
-        help_text="The unsaved configuration, in the seed's vertex_key_config shape."
-    )
+class PreviewRequestSerializer(_StrictSerializer):
+    vertex_key_config = _ConfigField(help_text="The unsaved configuration, in the seed's vertex_key_config shape.")
     key_id = serializers.IntegerField(
         required=False, allow_null=True,
         help_text="The saved key being edited: its stored custom models (and credential, for fetch_custom) are used.",
     )
-    fetch_custom = serializers.BooleanField(
+    fetch_custom = StrictBooleanField(
         default=False,
         help_text="Call Vertex List Models now (with the config's auth_credentials, else the saved key's).",
     )

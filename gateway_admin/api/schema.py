@@ -48,3 +48,18 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "description": "An API token: `Authorization: Bearer vga_...` (create one with "
             "`manage.py create_api_token USERNAME` or in the admin).",
         }
+
+
+def refuse_unknown_fields(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Request bodies refuse fields they do not know (`_StrictSerializer`, routing's config check):
+    say so in the schema with `additionalProperties: false`."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object" and "properties" in component:
+            component.setdefault("additionalProperties", False)
+    # An import needs at least one key (services.keys.keys_import); drf-spectacular drops a list
+    # serializer's min_length from request bodies.
+    imports = result.get("paths", {}).get("/api/v1/keys/import/", {}).get("post", {})
+    for media in imports.get("requestBody", {}).get("content", {}).values():
+        if media.get("schema", {}).get("type") == "array":
+            media["schema"]["minItems"] = 1
+    return result

@@ -53,7 +53,7 @@ V1_MIDDLEWARE = ("gateway_admin.openai_api.asgi.V1SecurityMiddleware",)
 
 class V1SecurityMiddleware:
     """What Django's SecurityMiddleware does for an API answer, natively async: nosniff, the
-    referrer policy, HSTS on HTTPS; plain HTTP refused (not redirected: a redirected POST would be
+    referrer policy, HSTS on HTTPS, `Cache-Control: no-store`; plain HTTP refused (not redirected: a redirected POST would be
     replayed as a GET) when SECURE_SSL_REDIRECT is on."""
 
     async_capable = True
@@ -89,6 +89,8 @@ class V1SecurityMiddleware:
             response.headers.setdefault("Referrer-Policy", value if isinstance(value, str) else ",".join(value))
         if self.hsts and request.is_secure():
             response.headers.setdefault("Strict-Transport-Security", self.hsts)
+        # Answers are per caller (completions, model lists of their keys): never stored by a cache.
+        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -94,7 +94,8 @@ def v1_paths() -> dict[str, Any]:
             "List the models this token may use", "v1_models_list", ok=_ok("ModelList"), errors=NO_MODEL_ERRORS)},
         "/v1/models/{model}": {"get": _operation(
             "Retrieve a model", "v1_models_retrieve", ok=_ok("Model"), errors=(*NO_MODEL_ERRORS, "404"),
-            parameters=[{"name": "model", "in": "path", "required": True, "schema": {"type": "string"}}])},
+            parameters=[{"name": "model", "in": "path", "required": True,
+                         "schema": {"type": "string", "pattern": "\\S"}}])},
         "/v1/images/generations": {"post": _operation(
             "Generate images (Imagen, Gemini image models)", "v1_images_generations",
             request="ImageGenerationRequest", ok=_ok("ImagesResponse"))},

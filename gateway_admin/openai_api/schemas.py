@@ -13,6 +13,8 @@ from typing import Any
 import jsonschema_rs
 
 from gateway_admin.pipeline.errors import invalid_request
+from routing.families.embeddings import TASK_TYPES
+from routing.families.media import SIZE_PATTERN
 
 REF = "#/components/schemas/"
 
@@ -34,8 +36,11 @@ NUMBER_0_2 = nullable({"type": "number", "minimum": 0, "maximum": 2})
 NUMBER_0_1 = nullable({"type": "number", "minimum": 0, "maximum": 1})
 PENALTY = nullable({"type": "number", "minimum": -2, "maximum": 2})
 POSITIVE_INT = nullable({"type": "integer", "minimum": 1})
-MODEL = {"type": "string", "minLength": 1, "maxLength": 256, "description": "A model id from GET /v1/models "
+MODEL = {"type": "string", "minLength": 1, "maxLength": 256, "pattern": "\\S", "description": "A model id from GET /v1/models "
          "(the `vertex/` prefix is accepted too)."}
+
+# routing.families.media.SIZE_PATTERN, as a JSON-schema pattern: "auto" or WIDTHxHEIGHT.
+SIZE = {"type": "string", "pattern": "^" + SIZE_PATTERN + "$"}
 
 COMPONENTS: dict[str, Any] = {
     "Error": {
@@ -188,7 +193,8 @@ COMPONENTS: dict[str, Any] = {
             "stream": nullable({"type": "boolean"}),
             "temperature": NUMBER_0_2,
             "top_p": NUMBER_0_1,
-            "tools": {"type": "array", "items": {"type": "object", "required": ["type"]}},
+            "tools": {"type": "array", "items": {"type": "object", "required": ["type"],
+                                                 "properties": {"type": {"const": "function"}}}},
             "tool_choice": {"anyOf": [{"enum": ["none", "auto", "required"]}, {"type": "object"}]},
             "text": nullable({"type": "object"}),
             "reasoning": nullable({"type": "object"}),
@@ -223,7 +229,7 @@ COMPONENTS: dict[str, Any] = {
             "dimensions": POSITIVE_INT,
             "encoding_format": {"enum": ["float", "base64"]},
             "user": {"type": "string"},
-            "task_type": {"type": "string"},
+            "task_type": {"enum": sorted(TASK_TYPES)},
             "title": {"type": "string"},
             "auto_truncate": {"type": "boolean"},
         },
@@ -271,7 +277,7 @@ COMPONENTS: dict[str, Any] = {
             "model": MODEL,
             "prompt": {"type": "string", "minLength": 1, "maxLength": 32000},
             "n": nullable({"type": "integer", "minimum": 1, "maximum": 4}),
-            "size": nullable({"type": "string", "pattern": "^(auto|[0-9]{2,5}x[0-9]{2,5})$"}),
+            "size": nullable(SIZE),
             "response_format": nullable({"enum": ["b64_json", "url"]}),
             "output_format": nullable({"enum": ["png", "jpeg", "webp"]}),
             "quality": nullable({"type": "string"}),
@@ -286,11 +292,12 @@ COMPONENTS: dict[str, Any] = {
         "properties": {
             "model": MODEL,
             "prompt": {"type": "string", "minLength": 1, "maxLength": 32000},
-            "image": {"anyOf": [{"type": "string", "format": "binary"},
-                                {"type": "array", "items": {"type": "string", "format": "binary"}}]},
-            "mask": {"type": "string", "format": "binary"},
+            "image": {"anyOf": [{"type": "string", "format": "binary", "minLength": 1},
+                                {"type": "array", "minItems": 1,
+                                 "items": {"type": "string", "format": "binary", "minLength": 1}}]},
+            "mask": {"type": "string", "format": "binary", "minLength": 1},
             "n": {"type": "integer", "minimum": 1, "maximum": 4},
-            "size": {"type": "string"},
+            "size": SIZE,
             "response_format": {"enum": ["b64_json", "url"]},
         },
     },
@@ -320,8 +327,8 @@ COMPONENTS: dict[str, Any] = {
             "prompt": {"type": "string", "minLength": 1, "maxLength": 32000},
             "seconds": {"anyOf": [{"type": "string", "pattern": "^[0-9]{1,2}$"},
                                   {"type": "integer", "minimum": 1, "maximum": 60}]},
-            "size": {"type": "string", "pattern": "^[0-9]{2,5}x[0-9]{2,5}$"},
-            "input_reference": {"type": "string", "format": "binary"},
+            "size": SIZE,
+            "input_reference": {"type": "string", "format": "binary", "minLength": 1},
         },
     },
     "Video": {

@@ -194,26 +194,95 @@ class UsagePage:
     chart: UsageChart
 
 
-def usage_page(f: UsageFilters, *, by: str = "model", metric: str = "cost", top_n: int = 15) -> UsagePage:
-    """Totals, the top `by` values and the chart for the Usage page in three grouped scans of the
-    rollup whose results stay small (days; values of `by`; days x the top five), whatever the window."""
-    col = _GROUP_COLUMN[by]
+@dataclass
+class _Aggregate:
+    per_day: dict[date, dict[str, int]]
+    groups: dict[Any, dict[str, int]]
+    series_values: list[Any]
+    split: dict[date, dict[Any, float]]
+
+
+def _aggregate(f: UsageFilters, col: str, metric: str, series_values: list[Any] | None = None) -> _Aggregate:
+    """Three grouped scans: per day, per value of `col`, and per day x the chart's series."""
     sums = {s: Sum(s) for s in SUMS}
-    per_day = {r["day"]: r for r in _rollups(f).order_by().values("day").annotate(**sums)}
-    totals = _row({s: sum(int(d[s] or 0) for d in per_day.values()) for s in SUMS}, [])
-    groups = list(_rollups(f).order_by().values(col).annotate(**sums))
-    groups.sort(key=lambda g: (-(g["cost_nanos"] or 0), -(g["calls"] or 0), str(g[col])))
-    top = [_row(g, [by]) for g in groups[:top_n]]
-    label_rows(top)
-    ranked = sorted(groups, key=lambda g: -_value(metric, g))
-    series_values = [g[col] for g in ranked[:SERIES_SHOWN] if _value(metric, g) > 0]
+    per_day = {r["day"]: {s: int(r[s] or 0) for s in SUMS}
+               for r in _rollups(f).order_by().values("day").annotate(**sums)}
+    groups = {r[col]: {s: int(r[s] or 0) for s in SUMS}
+              for r in _rollups(f).order_by().values(col).annotate(**sums)}
+    if series_values is None:
+        ranked = sorted(groups.items(), key=lambda kv: (-_value(metric, kv[1]), str(kv[0])))
+        series_values = [v for v, g in ranked[:SERIES_SHOWN] if _value(metric, g) > 0]
     split: dict[date, dict[Any, float]] = {}
     if series_values:
         for r in (_rollups(f).filter(**{f"{col}__in": series_values}).order_by().values("day", col)
                   .annotate(**sums)):
             split.setdefault(r["day"], {})[r[col]] = _value(metric, r)
+    return _Aggregate(per_day=per_day, groups=groups, series_values=series_values, split=split)
+
+
+def _past_cache_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "USAGE_PAST_CACHE_SECONDS", 600.0))
+
+
+def _past_aggregate(f: UsageFilters, col: str, metric: str) -> _Aggregate:
+    """Days before today do not change (calls are recorded as they end), so their aggregate is
+    cached for USAGE_PAST_CACHE_SECONDS; only today's rows are read on every view."""
+    import hashlib
+
+    from django.core.cache import cache
+
+    ttl = _past_cache_seconds()
+    if ttl <= 0:
+        return _aggregate(f, col, metric)
+    key = "usage:past:" + hashlib.sha256(repr((f, col, metric)).encode()).hexdigest()[:32]
+    hit = cache.get(key)
+    if isinstance(hit, _Aggregate):
+        return hit
+    agg = _aggregate(f, col, metric)
+    cache.set(key, agg, timeout=ttl)
+    return agg
+
+
+def usage_page(f: UsageFilters, *, by: str = "model", metric: str = "cost", top_n: int = 15) -> UsagePage:
+    """Totals, the top `by` values and the chart for the Usage page: grouped scans of the rollup
+    whose results stay small (days; values of `by`; days x the top five). Days before today come
+    from a cached aggregate; the chart's series are the top five of those days (or of today alone)."""
+    from dataclasses import replace as dc_replace
+
+    col = _GROUP_COLUMN[by]
+    today = datetime.now(UTC).date()
+    if f.since < today <= f.until:
+        past = _past_aggregate(dc_replace(f, until=today - timedelta(days=1)), col, metric)
+        today_f = dc_replace(f, since=today)
+        cur = _aggregate(today_f, col, metric, series_values=[])
+        series_values = list(past.series_values)
+        if len(series_values) < SERIES_SHOWN:
+            # Fewer than five values had any use before today, so every one of them is a series and
+            # today's newcomers have nothing before today: adding them keeps the chart exact.
+            ranked_today = sorted(cur.groups.items(), key=lambda kv: (-_value(metric, kv[1]), str(kv[0])))
+            series_values += [v for v, g in ranked_today if _value(metric, g) > 0 and v not in series_values
+                              ][: SERIES_SHOWN - len(series_values)]
+        if series_values:
+            cur.split = _aggregate(today_f, col, metric, series_values=series_values).split
+        per_day = {**past.per_day, **cur.per_day}
+        split = {**past.split, **cur.split}
+        groups = {k: dict(v) for k, v in past.groups.items()}
+        for k, v in cur.groups.items():
+            g = groups.setdefault(k, dict.fromkeys(SUMS, 0))
+            for s in SUMS:
+                g[s] += v[s]
+    else:
+        agg = _aggregate(f, col, metric)
+        series_values, per_day, split, groups = agg.series_values, agg.per_day, agg.split, agg.groups
+    totals = _row({s: sum(d[s] for d in per_day.values()) for s in SUMS}, [])
+    ranked = sorted(groups.items(), key=lambda kv: (-kv[1]["cost_nanos"], -kv[1]["calls"], str(kv[0])))
+    top = [_row({col: k, **v}, [by]) for k, v in ranked[:top_n]]
+    label_rows(top)
+    chart_split = {day: dict(b) for day, b in split.items()}
     for day, d in per_day.items():
-        bucket = split.setdefault(day, {})
+        bucket = chart_split.setdefault(day, {})
         rest = _value(metric, d) - sum(bucket.values())
         if rest > 1e-12:
             bucket["__other__"] = rest
@@ -222,7 +291,7 @@ def usage_page(f: UsageFilters, *, by: str = "model", metric: str = "cost", top_
         series = [names.get(int(v), _NONE_LABEL[by]) if v else _NONE_LABEL[by] for v in series_values]
     else:
         series = [str(v) for v in series_values]
-    return UsagePage(totals=totals, top=top, chart=_layout(f, split, [*series_values, "__other__"],
+    return UsagePage(totals=totals, top=top, chart=_layout(f, chart_split, [*series_values, "__other__"],
                                                            [*series, "other"], metric))
 
 

@@ -20,12 +20,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gateway_admin.aio import run_db
 from gateway_admin.models import ApiToken
-from gateway_admin.permissions import user_role
+from gateway_admin.permissions import is_admin, user_role
 from gateway_admin.services.audit import audit_record
 from gateway_admin.services.errors import ServiceValidationError
 
@@ -70,8 +71,17 @@ def api_token_create(
     expires_at: datetime | None = None,
     actor: Any = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for `user`; returns (row, raw token). The raw token is never stored."""
+    """Create a token for `user`; returns (row, raw token). The raw token is never stored.
+
+    Who may create what (the pages and the API alike): an admin anything; anyone else only a token
+    of their own, scoped to models the gateway serves, without body logging (PermissionDenied for
+    another user's token, ServiceValidationError naming the field otherwise). No actor is the
+    operator at the server (`manage.py create_api_token`), who may do what an admin may."""
+    admin = actor is None or is_admin(actor)
+    actor = actor if actor is not None else user
     errors: dict[str, list[str]] = {}
+    if not admin and getattr(user, "pk", None) != getattr(actor, "pk", None):
+        raise PermissionDenied("Only admins create tokens for other users.")
     name = (name or "").strip()
     if not name:
         errors["name"] = ["Give the token a name."]
@@ -90,6 +100,15 @@ def api_token_create(
     except ServiceValidationError as exc:
         errors.update(exc.errors)
         scopes = []
+    if not admin:
+        if log_bodies:
+            errors["log_bodies"] = ["Only admins create tokens that log request and response bodies."]
+        if not scopes and "model_scopes" not in errors and not any(k.startswith("model_scopes[") for k in errors):
+            errors["model_scopes"] = ["Name the models this token may call (only admins create tokens for every model)."]
+        served = _served_models()
+        for position, scope in enumerate(scopes):
+            if scope.removeprefix("vertex/") not in served:
+                errors[f"model_scopes[{position}]"] = [f"{scope} is not a model this gateway serves."]
     if errors:
         raise ServiceValidationError(errors)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
@@ -110,7 +129,7 @@ def api_token_create(
         # Two creations raced on the same name; the check above saw it free.
         raise ServiceValidationError({"name": [_name_taken(user, name)]}) from exc
     audit_record(
-        actor=actor if actor is not None else user,
+        actor=actor,
         action="create",
         obj=token,
         changes={"user": [None, user.get_username()], "model_scopes": [None, scopes], "rpm_limit": [None, rpm_limit],
@@ -127,12 +146,20 @@ def api_token_revoke(*, actor: Any, token: ApiToken) -> ApiToken:
     now and again after the commit (a call in between could have cached the not yet revoked row).
     Other web processes keep a cached token for at most GATEWAY_TOKEN_CACHE_SECONDS.
     """
+    if not is_admin(actor) and token.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied("Only admins revoke other users' tokens.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=actor, action="revoke", obj=token)
     _forget(token.token_hash)
     return token
+
+
+def _served_models() -> set[str]:
+    from gateway_admin.selectors.models import models_for_v1
+
+    return {entry["id"] for entry in models_for_v1()}
 
 
 def api_tokens_forget_for_user(*, user: Any) -> None:

@@ -109,3 +109,14 @@ def user_update(
     if "role" in changes or "is_active" in changes:
         api_tokens_forget_for_user(user=user)
     return user
+
+
+@transaction.atomic
+def user_delete(*, actor: Any, user: Any) -> None:
+    """Delete a user and their API tokens (request-log rows keep their entries, without the user).
+    An admin cannot delete themselves."""
+    if getattr(actor, "pk", None) == user.pk:
+        raise ServiceValidationError({"user": ["You cannot delete yourself."]})
+    api_tokens_forget_for_user(user=user)  # the rows go with the user; /v1's cache forgets them now
+    audit_record(actor=actor, action="delete", obj=user, changes={"role": [_role_name(user), None]})
+    user.delete()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -238,11 +239,19 @@ def effective_row(model_id: str, *, at: datetime | None = None) -> PriceRow | No
     return row
 
 
+_ANTHROPIC_DATED = re.compile(r"-20[0-9]{6}(\[1m\])?$")
+
+
 def price_model_id(target: str) -> str:
-    """The table id of a call's target ("claude-sonnet-4-5@20250929" -> "claude-sonnet-4-5")."""
+    """The table id of a call's target ("claude-sonnet-4-5@20250929" -> "claude-sonnet-4-5"; also
+    Anthropic's own dated ids, "claude-sonnet-4-5-20250929[1m]")."""
     if target in TABLE:
         return target
-    return base_model(target)
+    base = base_model(target)
+    if base not in TABLE and target.startswith("claude-"):
+        undated = _ANTHROPIC_DATED.sub("", target)
+        return undated if undated in TABLE else base
+    return base
 
 
 def call_cost(*, target: str, region: str, usage: Usage, at: datetime | None = None) -> Cost:

@@ -1,14 +1,21 @@
 """After a call: add its cost to every budget counter it counts against, its tokens to the
 token's TPM window, and one upsert to the daily usage rollup.
 
-The rollup is written here, directly, not through the batched request-log writer: one atomic
+The rollup is written here, directly, not through the batched request-log writer: an atomic
 `INSERT ... ON CONFLICT DO UPDATE SET calls = calls + 1, ...` per call, committed before the hook
-returns, so a web process that crashes afterwards loses none of the spend it recorded.
+returns, so a web process that crashes afterwards loses none of the spend it recorded. Calls that
+finish together share one transaction (group commit): a call joins the batch being gathered while
+the previous one commits, and every caller of the batch returns once it is committed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
+from typing import Any
 
 from .budgets import BudgetRule, abudgets_snapshot, budgets_snapshot, to_nanos
 from .counters import counters
@@ -54,25 +61,125 @@ async def aspend_record(*, token_id: int | None, user_id: int | None, key_id: in
 
     Budget counters are added first (Redis, or the database in the same transaction as the
     rollup), then the rollup row; the TPM window gets the call's input + output tokens."""
-    from gateway_admin.aio import run_db
 
     snap = await abudgets_snapshot()
     rules = snap.rules_for(token_id, user_id)
     if token_id is not None and usage.total_tokens:
         tpm_add(token_id, usage.total_tokens)
     nanos = to_nanos(cost.usd) if cost.usd is not None else 0
-    redis_first = rules and nanos > 0 and not _database_counters()
+    redis_first = bool(rules and nanos > 0 and not _database_counters())
     if redis_first:
         counters().add_many([r.counter_key(at) for r in rules], nanos, [r.ttl(at) for r in rules])
-    await run_db(_record_atomic, token_id=token_id, user_id=user_id, key_id=key_id, model=model, usage=usage,
-                 cost=cost, at=at, error=error, rules=rules, add_counters=not redis_first)
+    await _committed(dict(token_id=token_id, user_id=user_id, key_id=key_id, model=model, usage=usage, cost=cost,
+                          at=at, error=error, rules=rules, add_counters=not redis_first))
 
 
-def _record_atomic(**kwargs: object) -> None:
+class _Batch:
+    """Records waiting for the next commit of one event loop."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self.flushing = False
+        self.task: asyncio.Task[None] | None = None  # held so the loop does not drop it
+
+
+_batches: dict[asyncio.AbstractEventLoop, _Batch] = {}
+
+
+async def _committed(record: dict[str, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _Batch()
+        if len(_batches) > 64:  # loops of finished asyncio.run() calls
+            for old in [lp for lp in _batches if lp.is_closed()]:
+                del _batches[old]
+    future: asyncio.Future[None] = loop.create_future()
+    batch.pending.append((record, future))
+    if not batch.flushing:
+        batch.flushing = True
+        batch.task = loop.create_task(_flush(batch))
+    await future
+
+
+# One writer thread with a connection it keeps while calls come in (the shared database threads
+# open one per job when CONN_MAX_AGE is 0, which costs more than the write itself) and closes after
+# IDLE_CLOSE_SECONDS without writes; one writer is also what SQLite allows.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-db")
+IDLE_CLOSE_SECONDS = 2.0
+_last_write = 0.0
+_idle_timer: threading.Timer | None = None
+_timer_lock = threading.Lock()
+
+
+def _write(records: list[dict[str, Any]]) -> None:
+    global _last_write
+    from django.db import InterfaceError, OperationalError, connection
+
+    try:
+        _record_atomic(records)
+    except (InterfaceError, OperationalError):
+        connection.close()  # a broken or restarted database: reconnect and try once more
+        _record_atomic(records)
+    _last_write = time.monotonic()
+    _arm_idle_close()
+
+
+def _arm_idle_close() -> None:
+    global _idle_timer
+    with _timer_lock:
+        if _idle_timer is None:
+            _idle_timer = threading.Timer(IDLE_CLOSE_SECONDS, _idle_check)
+            _idle_timer.daemon = True
+            _idle_timer.start()
+
+
+def _idle_check() -> None:
+    global _idle_timer
+    with _timer_lock:
+        _idle_timer = None
+    if time.monotonic() - _last_write >= IDLE_CLOSE_SECONDS:
+        _writer.submit(_close_connection)
+    else:
+        _arm_idle_close()
+
+
+def _close_connection() -> None:
+    from django.db import connection
+
+    connection.close()
+
+
+def spend_writer_close() -> None:
+    """Close the writer thread's database connection now (tests, before dropping a database)."""
+    _writer.submit(_close_connection).result(timeout=10)
+
+
+async def _flush(batch: _Batch) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        while batch.pending:
+            taken, batch.pending = batch.pending, []
+            try:
+                await loop.run_in_executor(_writer, _write, [record for record, _ in taken])
+            except Exception as exc:
+                for _, future in taken:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in taken:
+                    if not future.done():
+                        future.set_result(None)
+    finally:
+        batch.flushing = False
+
+
+def _record_atomic(records: list[dict[str, Any]]) -> None:
     from django.db import transaction
 
     with transaction.atomic():
-        _record(**kwargs)  # type: ignore[arg-type]
+        for record in records:
+            _record(**record)
 
 
 def spend_record(*, token_id: int | None, user_id: int | None, key_id: int | None, model: str,
@@ -81,8 +188,8 @@ def spend_record(*, token_id: int | None, user_id: int | None, key_id: int | Non
     rules = budgets_snapshot().rules_for(token_id, user_id)
     if token_id is not None and usage.total_tokens:
         tpm_add(token_id, usage.total_tokens)
-    _record_atomic(token_id=token_id, user_id=user_id, key_id=key_id, model=model, usage=usage, cost=cost,
-                   at=at, error=error, rules=rules, add_counters=True)
+    _record_atomic([dict(token_id=token_id, user_id=user_id, key_id=key_id, model=model, usage=usage, cost=cost,
+                         at=at, error=error, rules=rules, add_counters=True)])
 
 
 def _database_counters() -> bool:

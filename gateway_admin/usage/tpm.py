@@ -1,5 +1,6 @@
 """Tokens-per-minute limits per API token, shared through Django's cache like the RPM limit
-(gateway_admin/openai_api/ratelimit.py, whose sliding window and wait formula this reuses).
+(gateway_admin/usage/ratelimit.py), as a sliding-window estimate over the current and the previous
+minute: tokens are known only after a call, so they are added afterwards and checked before the next.
 
 `atpm_check` before a call reads the token's estimate over the sliding minute; `tpm_add` (called
 by `aspend_record`) adds the call's input + output tokens once they are known. A call is admitted
@@ -16,7 +17,20 @@ from collections.abc import Callable
 
 from django.core.cache import caches
 
-from gateway_admin.usage.ratelimit import CACHE_ALIAS, KEY_TTL, WINDOW, retry_after_seconds
+from gateway_admin.usage.ratelimit import CACHE_ALIAS, WINDOW
+
+# A window's counter is read during the next window too (the sliding estimate), then dropped.
+KEY_TTL = int(2 * WINDOW) + 5
+
+
+def retry_after_seconds(*, limit: int, previous: int, current: int, elapsed: float) -> float:
+    """Seconds until the estimate `previous * (1 - elapsed / WINDOW) + current` falls under `limit`."""
+    if current >= limit:
+        # Not within this window: in the next one `current` becomes the previous window's count.
+        return (WINDOW - elapsed) + max(0.0, WINDOW * (1 - limit / current))
+    if previous <= 0:
+        return 0.0
+    return max(0.0, WINDOW * (1 - (limit - current) / previous) - elapsed)
 
 
 def _key(token_id: int, window: int) -> str:

@@ -144,5 +144,9 @@ class UserCreateForm(forms.Form):
     role = forms.ChoiceField(choices=ROLE_CHOICES)
 
 
+class UserPasswordForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), min_length=8)
+
+
 class UserRoleForm(forms.Form):
     role = forms.ChoiceField(choices=(*ROLE_CHOICES, ("", "No access")), required=False)

@@ -39,4 +39,7 @@ urlpatterns = [
     path("settings/tokens/<int:pk>/revoke/", settings.token_revoke_view, name="token-revoke"),
     path("settings/users/new/", settings.user_create_view, name="user-create"),
     path("settings/users/<int:pk>/role/", settings.user_role_view, name="user-role"),
+    path("settings/users/<int:pk>/active/", settings.user_active_view, name="user-active"),
+    path("settings/users/<int:pk>/password/", settings.user_password_view, name="user-password"),
+    path("settings/users/<int:pk>/delete/", settings.user_delete_view, name="user-delete"),
 ]

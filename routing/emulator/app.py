@@ -57,6 +57,7 @@ class Emulator:
         self.projects = set(self.base_projects)
         self.availability.clear()
         self.betas.clear()
+        self.prompt_cache.clear()
         self.operations.clear()
         self.issuer.minted = 0
 

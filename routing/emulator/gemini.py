@@ -125,6 +125,38 @@ def _function_call(body: dict[str, Any], last_text: str, last_content: dict[str,
     return {"name": chosen["name"], "args": T.tool_arguments(schema, last_text)}
 
 
+SKIP_SIGNATURE = "skip_thought_signature_validator"  # the documented stand-in for a lost signature
+SIGNATURES_URL = "https://docs.cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures"
+
+
+def thought_signature(call: dict[str, Any]) -> str:
+    """The opaque signature the emulator puts on a function call of a thinking model (base64, as
+    Vertex's are); it is derived from the call, so a signature moved to another call is detected."""
+    digest = T.seed_of("thought-signature", call.get("name"), call.get("args") or {}).to_bytes(8, "big")
+    return base64.b64encode(b"\x12\x20emulator-thought" + digest * 3).decode()
+
+
+def _check_signatures(model: str, contents: list[dict[str, Any]]) -> None:
+    """Vertex's checks on the current turn (from the last user message with text on): a signature sent
+    back must be the one given; Gemini 3 refuses a step whose first function call lost its signature
+    (Gemini 2.5 accepts that, with degraded reasoning)."""
+    start = max((i for i, c in enumerate(contents) if c.get("role", "user") == "user" and _texts(c.get("parts"))),
+                default=0)
+    for i, content in enumerate(contents[start:], start=start):
+        calls = [p for p in content.get("parts") or [] if isinstance(p, dict) and g(p, "functionCall")]
+        for k, part in enumerate(calls):
+            signature = g(part, "thoughtSignature")
+            call = g(part, "functionCall")
+            if signature is None:
+                if k == 0 and model.startswith("gemini-3"):
+                    raise GeminiError(
+                        f"Unable to submit request because function call `{call.get('name', '')}` in the {i + 1}. "
+                        f"content block is missing a `thought_signature`. Learn more: {SIGNATURES_URL}"
+                    )
+            elif signature != SKIP_SIGNATURE and signature != thought_signature(call):
+                raise GeminiError(f"Corrupted thought signature in the {i + 1}. content block.")
+
+
 def _thinking(model: str, config: dict[str, Any]) -> tuple[bool, bool]:
     thinking = g(config, "thinkingConfig", {})
     budget = g(thinking, "thinkingBudget")
@@ -148,11 +180,65 @@ def _image_part(seed: int) -> dict[str, Any]:
     return {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(png(seed)).decode()}}
 
 
+MAX_CANDIDATES = 8  # Vertex's range for candidateCount is 1..8
+
+
+def _candidate_count(config: Any) -> int:
+    count_ = g(config, "candidateCount") or 1
+    if isinstance(count_, bool) or not isinstance(count_, int) or not 1 <= count_ <= MAX_CANDIDATES:
+        raise GeminiError(f"Unable to submit request because candidateCount must be between 1 and {MAX_CANDIDATES}.")
+    return count_
+
+
+def _answer(
+    config: Any, call: dict[str, Any] | None, last: dict[str, Any], last_text: str, system_text: str, seed: int,
+    thoughts: str | None, signed: bool,
+) -> tuple[list[dict[str, Any]], str, int]:
+    """One candidate's (parts, finishReason, output tokens); `seed` makes each candidate its own text."""
+    max_tokens = g(config, "maxOutputTokens")
+    finish = "STOP"
+    parts: list[dict[str, Any]] = []
+    if thoughts is not None:
+        parts.append({"text": thoughts, "thought": True})
+    if call is not None:
+        part: dict[str, Any] = {"functionCall": call}
+        if signed:  # thinking models sign the (first) function call of each step
+            part["thoughtSignature"] = thought_signature(call)
+        parts.append(part)
+        return parts, finish, T.count_tokens(orjson.dumps(call).decode())
+    mime = str(g(config, "responseMimeType", ""))
+    if mime == "application/json":
+        schema = g(config, "responseSchema") or g(config, "responseJsonSchema")
+        value = (
+            T.sample_for_schema(schema, seed=seed)
+            if schema
+            else {"answer": T.answer_text(last_text, seed=seed)[0], "topic": T.topic_of(last_text)}
+        )
+        answer = orjson.dumps(value).decode()
+    else:
+        prompt_for_answer = last_text
+        if any(g(p, "functionResponse") for p in last.get("parts") or []):
+            result = next(g(p, "functionResponse") for p in last["parts"] if g(p, "functionResponse"))
+            prompt_for_answer = f"{result.get('name', 'the tool')} result {orjson.dumps(result.get('response')).decode()}"
+        answer, truncated = T.answer_text(
+            prompt_for_answer, max_tokens=max_tokens if isinstance(max_tokens, int) else None, seed=seed
+        )
+        if truncated:
+            finish = "MAX_TOKENS"
+        if system_text and "pirate" in system_text.lower():
+            answer = "Arr! " + answer
+    parts.append({"text": answer})
+    return parts, finish, T.count_tokens(answer)
+
+
 def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
-    """The whole GenerateContentResponse for `body`. An image model asked for IMAGE output answers
-    with a short text and an `inlineData` PNG, one candidate per `candidateCount`, as Vertex does."""
+    """The whole GenerateContentResponse for `body`: `candidateCount` candidates, each its own answer,
+    as Vertex gives them. An image model asked for IMAGE output answers with a short text and an
+    `inlineData` PNG in the first candidate and one more PNG in each further candidate."""
     contents = _validate(body)
+    _check_signatures(model, contents)
     config = g(body, "generationConfig", {})
+    count_ = _candidate_count(config)
     last = contents[-1]
     last_text = " ".join(_texts(last.get("parts"))) or " ".join(
         t for c in contents for t in _texts(c.get("parts"))
@@ -160,53 +246,31 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
     system = g(body, "systemInstruction", {})
     system_text = " ".join(_texts(system.get("parts"))) if isinstance(system, dict) else str(system)
     seed = T.seed_of(model, system_text, [c.get("parts") for c in contents])
-    max_tokens = g(config, "maxOutputTokens")
-    finish = "STOP"
     call = _function_call(body, last_text, last)
-    parts: list[dict[str, Any]] = []
     thinking, include_thoughts = _thinking(model, config)
     thoughts = T.thought_text(last_text) if thinking else ""
-    if thinking and include_thoughts:
-        parts.append({"text": thoughts, "thought": True})
-    if call is not None:
-        parts.append({"functionCall": call})
-        out_tokens = T.count_tokens(orjson.dumps(call).decode())
-    else:
-        mime = str(g(config, "responseMimeType", ""))
-        if mime == "application/json":
-            schema = g(config, "responseSchema") or g(config, "responseJsonSchema")
-            value = (
-                T.sample_for_schema(schema, seed=seed)
-                if schema
-                else {"answer": T.answer_text(last_text, seed=seed)[0], "topic": T.topic_of(last_text)}
-            )
-            answer = orjson.dumps(value).decode()
-        else:
-            prompt_for_answer = last_text
-            if any(g(p, "functionResponse") for p in last.get("parts") or []):
-                result = next(g(p, "functionResponse") for p in last["parts"] if g(p, "functionResponse"))
-                prompt_for_answer = f"{result.get('name', 'the tool')} result {orjson.dumps(result.get('response')).decode()}"
-            answer, truncated = T.answer_text(
-                prompt_for_answer, max_tokens=max_tokens if isinstance(max_tokens, int) else None, seed=seed
-            )
-            if truncated:
-                finish = "MAX_TOKENS"
-            if system_text and "pirate" in system_text.lower():
-                answer = "Arr! " + answer
-        parts.append({"text": answer})
-        out_tokens = T.count_tokens(answer)
-    images = 0
-    extra_candidates: list[dict[str, Any]] = []
-    if call is None and _answers_with_image(model, config):
-        count_ = g(config, "candidateCount") or 1
-        images = max(1, min(int(count_), 4)) if isinstance(count_, int) else 1
-        parts.append(_image_part(seed))
-        extra_candidates = [
+    images = _answers_with_image(model, config) and call is None
+    answers = [
+        _answer(config, call, last, last_text, system_text, seed + i, thoughts if thinking and include_thoughts else None,
+                signed=thinking or model.startswith("gemini-3"))
+        for i in range(1 if images else count_)
+    ]
+    candidates: list[dict[str, Any]] = []
+    for i, (parts, finish, _) in enumerate(answers):
+        candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "finishReason": finish,
+                                     "avgLogprobs": -0.0421 - ((seed + i) % 1000) / 100000}
+        if i:
+            candidate["index"] = i
+        candidates.append(candidate)
+    out_tokens = text_tokens = sum(tokens for _, _, tokens in answers)
+    pictures = min(count_, 4) if images else 0  # image models draw at most four
+    if pictures:
+        answers[0][0].append(_image_part(seed))
+        candidates += [
             {"content": {"role": "model", "parts": [_image_part(seed + i)]}, "finishReason": "STOP", "index": i}
-            for i in range(1, images)
+            for i in range(1, pictures)
         ]
-    text_tokens = out_tokens
-    out_tokens += images * IMAGE_TOKENS
+        out_tokens += pictures * IMAGE_TOKENS
     prompt = prompt_tokens(body)
     usage: dict[str, Any] = {
         "promptTokenCount": prompt,
@@ -216,20 +280,13 @@ def build(model: str, body: dict[str, Any], response_id: str) -> dict[str, Any]:
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": prompt}],
         "candidatesTokensDetails": [{"modality": "TEXT", "tokenCount": text_tokens}],
     }
-    if images:
-        usage["candidatesTokensDetails"].append({"modality": "IMAGE", "tokenCount": images * IMAGE_TOKENS})
+    if pictures:
+        usage["candidatesTokensDetails"].append({"modality": "IMAGE", "tokenCount": pictures * IMAGE_TOKENS})
     if thinking:
-        usage["thoughtsTokenCount"] = T.count_tokens(thoughts)
+        usage["thoughtsTokenCount"] = T.count_tokens(thoughts) * len(answers)
         usage["totalTokenCount"] += usage["thoughtsTokenCount"]
     return {
-        "candidates": [
-            {
-                "content": {"role": "model", "parts": parts},
-                "finishReason": finish,
-                "avgLogprobs": -0.0421 - (seed % 1000) / 100000,
-            },
-            *extra_candidates,
-        ],
+        "candidates": candidates,
         "usageMetadata": usage,
         "modelVersion": model,
         "createTime": _now(),
@@ -270,24 +327,33 @@ def stream(model: str, body: Any) -> Reply:
 
 
 def _events(full: dict[str, Any]) -> list[bytes]:
-    candidate = full["candidates"][0]
-    parts = candidate["content"]["parts"]
+    """The answer as SSE chunks: text in a few pieces, other parts whole; with several candidates each
+    chunk carries the next piece of every candidate still going, each under its `index`."""
     base = {"modelVersion": full["modelVersion"], "createTime": full["createTime"], "responseId": full["responseId"]}
-    pieces: list[dict[str, Any]] = []
-    for part in parts:
-        if "text" in part and not part.get("thought"):
-            pieces += [{"text": t} for t in T.chunks(part["text"], 4)]
-        else:
-            pieces.append(part)
+    streams: list[list[dict[str, Any]]] = []
+    for candidate in full["candidates"]:
+        pieces: list[dict[str, Any]] = []
+        for part in candidate["content"]["parts"]:
+            if "text" in part and not part.get("thought"):
+                pieces += [{"text": t} for t in T.chunks(part["text"], 4)]
+            else:
+                pieces.append(part)
+        streams.append(pieces)
+    steps = max(len(pieces) for pieces in streams)
     events = []
-    usage = full["usageMetadata"]
-    for i, piece in enumerate(pieces):
-        chunk: dict[str, Any] = {"candidates": [{"content": {"role": "model", "parts": [piece]}}], **base}
-        if i == len(pieces) - 1:
-            chunk["candidates"][0]["finishReason"] = candidate["finishReason"]
-            chunk["usageMetadata"] = usage
-        else:
-            chunk["usageMetadata"] = {"trafficType": "ON_DEMAND"}
+    for step in range(steps):
+        entries = []
+        for i, (candidate, pieces) in enumerate(zip(full["candidates"], streams, strict=True)):
+            if step >= len(pieces):
+                continue
+            entry: dict[str, Any] = {"content": {"role": "model", "parts": [pieces[step]]}}
+            if i:
+                entry["index"] = i
+            if step == len(pieces) - 1:
+                entry["finishReason"] = candidate["finishReason"]
+            entries.append(entry)
+        chunk: dict[str, Any] = {"candidates": entries, **base}
+        chunk["usageMetadata"] = full["usageMetadata"] if step == steps - 1 else {"trafficType": "ON_DEMAND"}
         events.append(b"data: " + orjson.dumps(chunk) + b"\r\n\r\n")
     return events
 

@@ -214,8 +214,7 @@ def parse_message(body: Json, *, model: str) -> Json:
     reason = finish_reason(body.get("stop_reason"), json_answer=json_answer)
     choice = message_choice(0, text="".join(texts) if texts else None, tool_calls=calls, finish_reason=reason,
                             reasoning="".join(thoughts) or None)
-    return completion(model=model, choices=[choice], usage=claude_usage(body.get("usage") or {}),
-                      id_=body.get("id"))
+    return completion(model=model, choices=[choice], usage=claude_usage(body.get("usage") or {}))
 
 
 class AnthropicAdapter(BaseAdapter):

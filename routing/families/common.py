@@ -20,12 +20,12 @@ def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:24]}"
 
 
-def completion(
-    *, model: str, choices: list[Json], usage: Json | None, id_: str | None = None, created: int | None = None
-) -> Json:
-    """An OpenAI `chat.completion` object."""
+def completion(*, model: str, choices: list[Json], usage: Json | None, created: int | None = None) -> Json:
+    """An OpenAI `chat.completion` object. Its id is always the gateway's own `chatcmpl-...`, as a
+    stream's chunks have it (ChunkWriter), whatever id the family's answer had (Claude's `msg_...`);
+    the upstream id stays in the recorded wire response."""
     out: Json = {
-        "id": id_ or new_id("chatcmpl-"),
+        "id": new_id("chatcmpl-"),
         "object": "chat.completion",
         "created": created or int(time.time()),
         "model": model,

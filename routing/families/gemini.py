@@ -5,8 +5,11 @@ generationConfig, tools.functionDeclarations, toolConfig.functionCallingConfig, 
 and GenerateContentResponse (or each streamed chunk of it) -> chat.completion(.chunk).
 
 Gemini gives function calls no ids (or optional ones), and Gemini 2.5+/3 wants each call's
-`thoughtSignature` back on the next turn, so the OpenAI tool-call id carries it:
-`call_<hex>__thought__<signature>`; it is split off again when the caller sends the history back.
+`thoughtSignature` back on the next turn (Gemini 3 refuses a turn without it). The OpenAI tool call
+carries it twice: in `extra_content.google.thought_signature`, as Google's own OpenAI-compatible
+endpoint returns and reads it, and in the id, `call_<hex>__thought__<signature>`, for clients that
+keep only the standard fields of a tool call (the id always comes back with the tool result). When
+the caller sends the history back, `extra_content` wins, else the id's signature is split off.
 """
 
 from __future__ import annotations
@@ -120,6 +123,17 @@ def split_call_id(call_id: str) -> tuple[str, str | None]:
     return base, (signature or None) if sep else None
 
 
+def call_signature(call: Json) -> str | None:
+    """The thoughtSignature an OpenAI tool call carries back: `extra_content.google.thought_signature`
+    (Google's OpenAI-compatible shape), else the one in an id this adapter produced."""
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, dict) else None
+    signature = google.get("thought_signature") if isinstance(google, dict) else None
+    if isinstance(signature, str) and signature:
+        return signature
+    return split_call_id(call.get("id") or "")[1]
+
+
 def contents_from_messages(messages: list[Json]) -> tuple[list[Json], Json | None]:
     """OpenAI messages -> (contents, systemInstruction)."""
     system_texts: list[str] = []
@@ -142,7 +156,7 @@ def contents_from_messages(messages: list[Json]) -> tuple[list[Json], Json | Non
                 call_names[call.get("id", "")] = fn.get("name", "")
                 part: Json = {"functionCall": {"name": fn.get("name", ""), "args": parse_arguments(
                     fn.get("arguments"), param=f"messages[{i}].tool_calls[{k}].function.arguments")}}
-                _, signature = split_call_id(call.get("id") or "")
+                signature = call_signature(call)
                 if signature:
                     part["thoughtSignature"] = signature
                 parts.append(part)
@@ -248,9 +262,13 @@ def _candidate_parts(candidate: Json) -> tuple[str | None, str | None, list[Json
         if "functionCall" in part:
             call = part["functionCall"]
             call_id = call.get("id") or new_id("call_")
-            if part.get("thoughtSignature"):
-                call_id = f"{call_id}{SIGNATURE_SEP}{part['thoughtSignature']}"
-            calls.append(tool_call(call_id, call.get("name", ""), call.get("args") or {}))
+            signature = part.get("thoughtSignature")
+            if signature:
+                call_id = f"{call_id}{SIGNATURE_SEP}{signature}"
+            entry = tool_call(call_id, call.get("name", ""), call.get("args") or {})
+            if signature:
+                entry["extra_content"] = {"google": {"thought_signature": signature}}
+            calls.append(entry)
         elif "text" in part:
             (thoughts if part.get("thought") else texts).append(part["text"])
     return ("".join(texts) if texts else None), ("".join(thoughts) if thoughts else None), calls

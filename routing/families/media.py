@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from typing import Any
 
@@ -19,6 +20,9 @@ Json = dict[str, Any]
 IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
 GEMINI_RATIOS = ("1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9")
 VEO_RATIOS = ("16:9", "9:16")
+# `size`: "auto" or WIDTHxHEIGHT in pixels (1 to 5 digits each, no leading zero); the /v1 schema uses it too.
+SIZE_PATTERN = "(auto|[1-9][0-9]{0,4}[xX][1-9][0-9]{0,4})"
+_SIZE = re.compile(SIZE_PATTERN)
 
 
 def prompt_of(request: Json, *, required: bool = True) -> str:
@@ -53,12 +57,9 @@ def aspect_ratio(request: Json, allowed: tuple[str, ...]) -> str | None:
     size = request.get("size")
     if size in (None, "auto"):
         return None
-    try:
-        width, height = (int(v) for v in str(size).lower().split("x"))
-        if width <= 0 or height <= 0:
-            raise ValueError
-    except ValueError:
-        raise invalid("size", 'must look like "1024x1024"') from None
+    if not isinstance(size, str) or not _SIZE.fullmatch(size):
+        raise invalid("size", 'must look like "1024x1024" (or "auto")')
+    width, height = (int(v) for v in size.lower().split("x"))
     wanted = width / height
 
     def distance(ratio: str) -> float:

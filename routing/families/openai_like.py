@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from routing.families.base import Json
-from routing.families.common import ChunkWriter, completion, new_id, stream_error, usage
+from routing.families.common import ChunkWriter, completion, stream_error, usage
 
 FINISH_REASONS = {
     "stop": "stop",
@@ -57,7 +57,7 @@ def parse_completion(body: Json, *, model: str) -> Json:
                         "finish_reason": finish_reason(choice.get("finish_reason")) or "stop",
                         "logprobs": choice.get("logprobs")})
     return completion(model=model, choices=choices, usage=normal_usage(body.get("usage")),
-                      id_=body.get("id") or new_id("chatcmpl-"), created=body.get("created"))
+                      created=body.get("created"))
 
 
 class OpenAIStreamTranslator:

@@ -91,10 +91,15 @@ def test_anonymous_requests_are_told_how_to_authenticate() -> None:
     assert response.json()["code"] == "not_authenticated"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tokens/", "/api/v1/users/", "/api/v1/audit-log/"])
+@pytest.mark.parametrize("path", ["/api/v1/users/", "/api/v1/audit-log/"])
 @pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("developer", 403), ("developer token", 403), ("admin", 200), ("admin token", 200)])
-def test_tokens_users_and_audit_log_are_admin_only(path: str, who: str, expected: int, request: pytest.FixtureRequest) -> None:
+def test_users_and_audit_log_are_admin_only(path: str, who: str, expected: int, request: pytest.FixtureRequest) -> None:
     assert _client(who, request).get(path).status_code == expected
+
+
+@pytest.mark.parametrize(("who", "expected"), [("anonymous", 401), ("developer", 200), ("developer token", 200), ("admin", 200), ("admin token", 200)])
+def test_tokens_are_listed_to_every_role_their_own_for_developers(who: str, expected: int, request: pytest.FixtureRequest) -> None:
+    assert _client(who, request).get("/api/v1/tokens/").status_code == expected
 
 
 @pytest.mark.parametrize("header", ["Bearer vga_not-a-real-token", "Bearer ", "Bearer x y"])

@@ -411,3 +411,62 @@ def test_unknown_api_paths_answer_the_api_json_404(path: str, admin_client: Clie
 def test_unknown_page_paths_still_answer_the_html_404(admin_client: Client) -> None:
     response = admin_client.get("/no-such-page/")
     assert response.status_code == 404 and response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("path", "query", "field"), [
+    ("/api/v1/keys/", "offset=null", "offset"),
+    ("/api/v1/keys/", "limit=0", "limit"),
+    ("/api/v1/keys/", "limit=501", "limit"),
+    ("/api/v1/keys/", "offset=1&offset=2", "offset"),
+    ("/api/v1/keys/", "enabled=null", "enabled"),
+    ("/api/v1/tokens/", "revoked=null", "revoked"),
+    ("/api/v1/tokens/", "revoked=", "revoked"),
+    ("/api/v1/audit-log/", "until=", "until"),
+    ("/api/v1/users/", "role=", "role"),
+])
+def test_query_values_the_schema_does_not_allow_are_refused(admin_client: Client, path: str, query: str,
+                                                            field: str) -> None:
+    response = admin_client.get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+
+
+def test_query_values_the_schema_allows_are_taken(admin_client: Client) -> None:
+    for url in ("/api/v1/keys/?offset=0&limit=500&enabled=true", "/api/v1/tokens/?revoked=false",
+                "/api/v1/audit-log/?until=2030-01-01T00:00:00Z", "/api/v1/users/?role=admin&is_active=true"):
+        assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("body", [
+    {"vertex_key_config": {"project_id": "my-project", "region": "us-central1"}, "fetch_custom": 0},
+    {"vertex_key_config": {"project_id": "my-project", "region": "us-central1"}, "colour": "red"},
+])
+def test_preview_refuses_what_its_schema_refuses(admin_client: Client, no_outbound: list, body: dict) -> None:
+    response = admin_client.post("/api/v1/keys/preview-models/", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) & {"fetch_custom", "colour"}
+
+
+@pytest.mark.parametrize("body", [{"name": "k", "enabled": 1, CONFIG: {"project_id": "my-project", "region": "us-central1"}},
+                                  {"name": "k", "enabled": "true", CONFIG: {"project_id": "my-project", "region": "us-central1"}}])
+def test_booleans_must_be_json_booleans(admin_client: Client, no_outbound: list, body: dict) -> None:
+    before = _counts()
+    _assert_refused(admin_client.post(URL, body, content_type="application/json"), "enabled", before, no_outbound)
+
+
+def test_the_schemas_own_key_example_is_accepted(admin_client: Client, service_account: dict) -> None:
+    schema = admin_client.get("/api/schema/?format=json").json()
+    create = schema["paths"]["/api/v1/keys/"]["post"]["requestBody"]["content"]["application/json"]
+    example = next(iter(create["examples"].values()))["value"]
+    assert admin_client.post(URL, example, content_type="application/json").status_code == 201
+    # auth_credentials may be the key file as a string or as the object: the schema says both.
+    credentials = schema["components"]["schemas"]["KeyConfigInputRequest"]["properties"]["auth_credentials"]
+    assert [option["type"] for option in credentials["oneOf"]] == ["string", "object"]
+    config = {"project_id": "my-project", "region": "us-central1", "auth_credentials": service_account}
+    assert admin_client.post(URL, {"name": "as-object", CONFIG: config}, content_type="application/json").status_code == 201
+
+
+def test_request_bodies_are_documented_as_refusing_unknown_fields(admin_client: Client) -> None:
+    schemas = admin_client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    requests = {name: s for name, s in schemas.items() if name.endswith("Request")}
+    assert requests and all(s.get("additionalProperties") is False for s in requests.values())

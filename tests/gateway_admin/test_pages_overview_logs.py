@@ -120,8 +120,7 @@ def test_the_audit_log_shows_who_and_what_changed(admin_client, developer_client
                                                          "credential": ["fp-old", "fp-new"]})
     html = admin_client.get(reverse("audit-log")).content.decode()
     assert "alice-admin" in html and "us-central1" in html and "global" in html and "fp-new" in html
-    dev = developer_client.get(reverse("audit-log")).content.decode()
-    assert "global" in dev and "fp-new" not in dev and "visible to admins" in dev
+    assert developer_client.get(reverse("audit-log")).status_code == 403  # admins only
     filtered = admin_client.get(reverse("audit-log"), {"type": "apitoken"}).content.decode()
     assert "No changes" in filtered
 

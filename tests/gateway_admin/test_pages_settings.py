@@ -13,8 +13,9 @@ from gateway_admin.services.tokens import api_token_authenticate
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user):
-    response = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash, x"})
+def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, developer_user, served_models):
+    response = developer_client.post(reverse("token-create"),
+                                     {"name": "ci", "model_scopes": "gemini-2.0-flash, claude-sonnet-4-5"})
     # POST/redirect/GET: reloading the page that shows the token does not create another one.
     assert response.status_code == 302 and response["Location"] == reverse("settings")
     token = ApiToken.objects.get(name="ci")
@@ -25,7 +26,7 @@ def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, develo
     raw = first.split('id="new-token-value">')[1].split("<")[0]
     assert raw.startswith(token.prefix)
     assert api_token_authenticate(raw).pk == token.pk
-    assert token.model_scopes == ["gemini-2.0-flash", "x"] and token.user == developer_user
+    assert token.model_scopes == ["gemini-2.0-flash", "claude-sonnet-4-5"] and token.user == developer_user
     assert 'id="copy-token"' in first
     assert raw not in str(dict(developer_client.session))  # gone from the session once shown
     second = developer_client.get(reverse("settings")).content.decode()
@@ -34,9 +35,10 @@ def test_a_new_token_is_shown_once_then_only_its_prefix(developer_client, develo
 
 
 def test_a_second_live_token_with_the_same_name_is_refused_beside_the_name(developer_client, developer_user,
-                                                                             admin_user, api_token_factory):
-    developer_client.post(reverse("token-create"), {"name": "ci"})
-    again = developer_client.post(reverse("token-create"), {"name": "ci"})
+                                                                             admin_user, api_token_factory,
+                                                                             served_models):
+    developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"})
+    again = developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"})
     assert again.status_code == 400
     html = again.content.decode()
     assert 'id="err_name"' in html and 'already has a live token named &quot;ci&quot;' in html
@@ -44,7 +46,7 @@ def test_a_second_live_token_with_the_same_name_is_refused_beside_the_name(devel
     # Another user's token may have the name; a revoked one frees it.
     api_token_factory(admin_user, name="ci")
     ApiToken.objects.filter(user=developer_user).update(revoked_at="2026-01-01T00:00:00Z")
-    assert developer_client.post(reverse("token-create"), {"name": "ci"}).status_code == 302
+    assert developer_client.post(reverse("token-create"), {"name": "ci", "model_scopes": "gemini-2.0-flash"}).status_code == 302
     assert ApiToken.objects.filter(name="ci").count() == 3
 
 
@@ -116,8 +118,8 @@ def test_an_admin_cannot_remove_their_own_admin_role(admin_client, admin_user):
     assert user_role(get_user_model().objects.get(pk=admin_user.pk)) == "admin"
 
 
-def test_settings_give_ready_client_configurations_with_a_new_token(developer_client):
-    created = developer_client.post(reverse("token-create"), {"name": "laptop"}, follow=True).content.decode()
+def test_settings_give_ready_client_configurations_with_a_new_token(admin_client):
+    created = admin_client.post(reverse("token-create"), {"name": "laptop"}, follow=True).content.decode()
     raw = created.split('id="new-token-value">')[1].split("<")[0]
     assert f"export ANTHROPIC_BASE_URL=http://testserver\nexport ANTHROPIC_AUTH_TOKEN={raw}" in created
     assert "export ANTHROPIC_VERTEX_BASE_URL=http://testserver/vertex/v1" in created
@@ -125,6 +127,6 @@ def test_settings_give_ready_client_configurations_with_a_new_token(developer_cl
     assert "CLAUDE_CODE_SKIP_VERTEX_AUTH=1" in created and "CLAUDE_CODE_USE_VERTEX=1" in created
     assert "http://testserver/vertex/" in created  # google-genai's base URL
 
-    later = developer_client.get(reverse("settings")).content.decode()
+    later = admin_client.get(reverse("settings")).content.decode()
     assert raw not in later
     assert "export ANTHROPIC_AUTH_TOKEN=$VERTEX_GATEWAY_TOKEN" in later

@@ -156,3 +156,18 @@ def test_a_video_survives_a_broker_outage_and_is_picked_up_again(client, vertex,
     # Its owner looks at it later: the stalled job is handed to Celery again (not polled in the request).
     VideoJob.objects.filter(pk=video.id).update(updated_at=timezone.now() - timedelta(minutes=5))
     assert wait_for(client, video.id).status == "completed"
+
+
+def test_the_v1_schema_states_the_rules_the_server_applies():
+    from gateway_admin.openai_api.schemas import COMPONENTS
+    from routing.families.embeddings import TASK_TYPES
+
+    assert "image" in COMPONENTS["ImageEditRequest"]["required"]
+    assert set(COMPONENTS["EmbeddingsRequest"]["properties"]["task_type"]["enum"]) == TASK_TYPES
+    tool = COMPONENTS["ResponsesRequest"]["properties"]["tools"]["items"]
+    assert tool["properties"]["type"] == {"const": "function"}
+    import re
+
+    size = re.compile(COMPONENTS["VideoCreateRequest"]["properties"]["size"]["pattern"])
+    assert size.search("1280x720") and size.search("auto")
+    assert not size.search("00x00") and not size.search("big") and not size.search("0x720")

@@ -15,7 +15,7 @@ from django.core.cache import caches
 
 from gateway_admin.openai_api.errors import error_body
 from gateway_admin.pipeline.errors import from_routing_error, rate_limited
-from gateway_admin.usage.ratelimit import hit, retry_after_seconds
+from gateway_admin.usage.ratelimit import hit
 from routing.errors import RateLimitError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,24 +37,45 @@ def _fresh_cache():
     caches["default"].clear()
 
 
-def test_it_allows_the_limit_then_says_how_long_to_wait():
-    clock = Clock(6000 * 60 + 10.0)  # 10 s into a minute
+def test_it_allows_the_limit_then_says_exactly_how_long_to_wait():
+    clock = Clock(6000 * 60 + 10.0)
     assert [hit(1, 5, clock=clock) for _ in range(5)] == [None] * 5
-    wait = hit(1, 5, clock=clock)
-    # The rest of this minute, plus the time the full previous minute needs to decay to 4 calls.
-    assert wait == pytest.approx(50 + 12)
+    # One slot frees every 60/5 = 12 s.
+    assert hit(1, 5, clock=clock) == pytest.approx(12)
+    clock.now += 11.9
+    assert hit(1, 5, clock=clock) == pytest.approx(0.1)
+    clock.now += 0.1
+    assert hit(1, 5, clock=clock) is None
 
 
-def test_the_previous_minute_decays_instead_of_resetting_at_the_boundary():
-    clock = Clock(6000 * 60 + 59.0)
-    for _ in range(5):
-        assert hit(2, 5, clock=clock) is None
-    clock.now += 2  # 1 s into the next minute: a fixed window would allow 5 more at once
-    assert hit(2, 5, clock=clock) is not None
-    clock.now = 6001 * 60 + 11.0  # 5 * (1 - 11/60) + 1 > 5
-    assert hit(2, 5, clock=clock) is not None
-    clock.now = 6001 * 60 + 12.0  # 5 * (1 - 12/60) + 1 == 5
-    assert hit(2, 5, clock=clock) is None
+def test_a_two_per_minute_token_is_told_the_true_wait_and_then_gets_in():
+    clock = Clock(6000 * 60 + 37.0)
+    assert hit(9, 2, clock=clock) is None
+    assert hit(9, 2, clock=clock) is None
+    wait = hit(9, 2, clock=clock)
+    assert wait == pytest.approx(30)  # never more than the window, and not 66 s
+    assert rate_limited(2, wait).message.endswith("Try again in 30 s.")
+    clock.now += wait
+    assert hit(9, 2, clock=clock) is None  # waiting as told is enough
+    assert hit(9, 2, clock=clock) == pytest.approx(30)  # the next one is told the next slot
+    clock.now += 30
+    assert hit(9, 2, clock=clock) is None
+
+
+def test_the_waits_told_are_always_enough_and_never_longer_than_a_slot():
+    import random
+
+    rnd = random.Random(5)
+    clock = Clock(6000 * 60.0)
+    limit = 7
+    for _ in range(300):
+        wait = hit(10, limit, clock=clock)
+        if wait is None:
+            clock.now += rnd.choice([0.0, 0.5, 3.0])
+            continue
+        assert 0 < wait <= 60 / limit + 1e-9
+        clock.now += wait
+        assert hit(10, limit, clock=clock) is None
 
 
 def test_refused_calls_do_not_use_up_the_budget():
@@ -62,14 +83,18 @@ def test_refused_calls_do_not_use_up_the_budget():
     for _ in range(3):
         assert hit(3, 3, clock=clock) is None
     for _ in range(20):
-        assert hit(3, 3, clock=clock) is not None
-    clock.now = 6001 * 60 + 21.0  # 3 * (1 - 21/60) + 1 = 2.95 <= 3: only the 3 real calls count
+        assert hit(3, 3, clock=clock) == pytest.approx(20)
+    clock.now += 20  # exactly one slot later, however often it was refused meanwhile
     assert hit(3, 3, clock=clock) is None
 
 
-def test_retry_after_within_the_minute_when_the_previous_minute_decays():
-    # 2 calls this minute, 10 last minute, limit 5: wait until 10 * (1 - t/60) + 3 <= 5, t = 48.
-    assert retry_after_seconds(limit=5, previous=10, current=2, elapsed=30) == pytest.approx(18)
+def test_a_quiet_token_gets_its_whole_burst_back():
+    clock = Clock(6000 * 60.0)
+    for _ in range(4):
+        assert hit(11, 4, clock=clock) is None
+    clock.now += 60
+    assert [hit(11, 4, clock=clock) for _ in range(4)] == [None] * 4
+    assert hit(11, 4, clock=clock) is not None
 
 
 def test_each_token_has_its_own_budget():

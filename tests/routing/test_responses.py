@@ -110,6 +110,32 @@ def test_a_length_stop_is_an_incomplete_response():
     response = chat_to_response(completion, {"model": "m", "input": "x"})
     assert response["status"] == "incomplete"
     assert response["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert [item["status"] for item in response["output"]] == ["incomplete"]
+    assert "completed_at" not in response
+
+
+def test_only_the_item_being_written_when_the_answer_was_cut_is_incomplete():
+    completion = {**COMPLETION, "choices": [{"index": 0, "finish_reason": "length", "message": {
+        "role": "assistant", "content": "Trunc", "reasoning_content": "Let me think."}}]}
+    response = chat_to_response(completion, {"model": "m", "input": "x"})
+    assert [(item["type"], item["status"]) for item in response["output"]] == [
+        ("reasoning", "completed"), ("message", "incomplete")]
+
+
+def test_a_stream_cut_by_the_token_limit_ends_incomplete_with_an_incomplete_message():
+    translator = ResponsesStreamTranslator({"model": "m", "input": "x", "max_output_tokens": 3})
+    base = {"object": "chat.completion.chunk", "id": "c", "model": "m"}
+    events = []
+    for delta, reason in (({"reasoning_content": "Hmm"}, None), ({"content": "Once upon"}, None), ({}, "length")):
+        events += translator.feed({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": reason}]})
+    events += translator.finish()
+    done = [e["item"] for e in events if e["type"] == "response.output_item.done"]
+    assert [(item["type"], item["status"]) for item in done] == [("reasoning", "completed"), ("message", "incomplete")]
+    last = events[-1]
+    assert last["type"] == "response.incomplete"
+    assert last["response"]["status"] == "incomplete"
+    assert last["response"]["incomplete_details"] == {"reason": "max_output_tokens"}
+    assert [item["status"] for item in last["response"]["output"]] == ["completed", "incomplete"]
 
 
 def _chunks_from_gemini():
@@ -182,3 +208,16 @@ def test_streamed_thinking_is_a_reasoning_summary_closed_before_the_text():
     assert done < types_.index("response.output_text.delta")
     assert events[done]["text"] == "Hmm."
     assert [i["type"] for i in events[-1]["response"]["output"]] == ["reasoning", "message"]
+
+
+def test_timestamps_are_whole_seconds_as_openai_sends_them():
+    response = chat_to_response(COMPLETION, {"model": "m", "input": "x"})
+    assert type(response["created_at"]) is int and response["created_at"] == 1700000000
+    assert type(response["completed_at"]) is int
+    translator = ResponsesStreamTranslator({"model": "m", "input": "x"})
+    events = []
+    for chunk in _chunks_from_gemini():
+        events += translator.feed(chunk)
+    events += translator.finish()
+    assert type(events[0]["response"]["created_at"]) is int
+    assert type(events[-1]["response"]["created_at"]) is int and type(events[-1]["response"]["completed_at"]) is int

@@ -8,7 +8,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gateway_admin.api.fields import StrictCharField
+from gateway_admin.api.fields import CredentialField, StrictBooleanField, StrictCharField
 from gateway_admin.models import VertexKey
 from gateway_admin.selectors.keys import key_stored_warnings
 from gateway_admin.services.keys import CONFIG, key_config_dict, key_credential_summary
@@ -35,12 +35,11 @@ class KeyConfigInputSerializer(serializers.Serializer):
     project_id = serializers.CharField(help_text="GCP project id, e.g. my-project.")
     region = serializers.CharField(help_text='A Vertex region ("us-central1"), or "global", "us", "eu".')
     project_number = serializers.CharField(required=False, allow_blank=True, help_text="Digits; needed for tuned endpoints.")
-    auth_credentials = serializers.CharField(
+    auth_credentials = CredentialField(
         required=False,
-        allow_blank=True,
         write_only=True,
-        help_text='Service-account key JSON as a string; "" means Application Default Credentials. '
-        "Write-only; leave it out on update to keep the stored credential.",
+        help_text='Service-account key JSON as a string (or the JSON object itself); "" means Application '
+        "Default Credentials. Write-only; leave it out on update to keep the stored credential.",
     )
     deployments = serializers.DictField(child=serializers.CharField(), required=False)
     deployment_regions = serializers.DictField(child=serializers.CharField(), required=False)
@@ -93,7 +92,7 @@ _FAILOVER_HELP = (
 
 class KeyWriteSerializer(_StrictSerializer):
     name = StrictCharField(trim_whitespace=False, max_length=100)
-    enabled = serializers.BooleanField(required=False)
+    enabled = StrictBooleanField(required=False)
     weight = serializers.IntegerField(required=False, min_value=1, max_value=1000)
     region_failover = serializers.ChoiceField(
         choices=VertexKey.RegionFailover.choices, required=False, help_text=_FAILOVER_HELP

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gateway_admin.api.fields import StrictCharField
+from gateway_admin.api.fields import StrictBooleanField, StrictCharField
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.models import ApiToken
 
@@ -74,5 +74,5 @@ class TokenCreateSerializer(_StrictSerializer):
     rpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
     tpm_limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000_000,
                                          help_text="Input + output tokens per minute; empty: no limit.")
-    log_bodies = serializers.BooleanField(required=False, default=False)
+    log_bodies = StrictBooleanField(required=False, default=False)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

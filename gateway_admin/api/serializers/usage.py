@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from gateway_admin.api.fields import StrictCharField
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.models import PriceOverride, Team
 from gateway_admin.selectors.usage import GROUPS, BudgetStatus
@@ -45,14 +46,14 @@ class BudgetWriteSerializer(_StrictSerializer):
     token = serializers.IntegerField(required=False, allow_null=True, help_text="API token id")
     user = serializers.IntegerField(required=False, allow_null=True, help_text="User id")
     team = serializers.IntegerField(required=False, allow_null=True, help_text="Team id")
-    amount_usd = serializers.CharField(help_text='USD as a decimal string, e.g. "25.00".')
+    amount_usd = StrictCharField(help_text='USD as a decimal string, e.g. "25.00".')
     period = serializers.ChoiceField(choices=list(PERIODS), required=False, default="month")
     soft_limit_percent = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100,
                                                   help_text="Warn at this share of the amount (e.g. 80).")
 
 
 class BudgetPatchSerializer(BudgetWriteSerializer):
-    amount_usd = serializers.CharField(required=False, help_text='USD as a decimal string, e.g. "25.00".')
+    amount_usd = StrictCharField(required=False, help_text='USD as a decimal string, e.g. "25.00".')
     period = serializers.ChoiceField(choices=list(PERIODS), required=False)
 
 
@@ -69,14 +70,16 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class TeamWriteSerializer(_StrictSerializer):
-    name = serializers.CharField(max_length=100)
-    members = serializers.ListField(child=serializers.IntegerField(), required=False, default=list,
+    name = StrictCharField(max_length=100)
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                    default=list,
                                     help_text="User ids.")
 
 
 class TeamPatchSerializer(TeamWriteSerializer):
-    name = serializers.CharField(max_length=100, required=False)
-    members = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="User ids.")
+    name = StrictCharField(max_length=100, required=False)
+    members = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                    help_text="User ids.")
 
 
 class PriceRowSerializer(serializers.Serializer):
@@ -113,20 +116,20 @@ class PriceOverrideSerializer(serializers.ModelSerializer):
 
 
 class PriceOverrideWriteSerializer(_StrictSerializer):
-    model_id = serializers.CharField(max_length=128, trim_whitespace=False)
+    model_id = StrictCharField(max_length=128, trim_whitespace=False)
     effective_from = serializers.DateTimeField(required=False, help_text="Default: now.")
-    input = serializers.CharField(required=False, allow_null=True, help_text="USD per million input tokens")
-    output = serializers.CharField(required=False, allow_null=True, help_text="USD per million output tokens")
-    cache_read = serializers.CharField(required=False, allow_null=True)
-    cache_write = serializers.CharField(required=False, allow_null=True)
-    per_image = serializers.CharField(required=False, allow_null=True)
-    per_second = serializers.CharField(required=False, allow_null=True)
-    regional_premium_percent = serializers.CharField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    input = StrictCharField(required=False, allow_null=True, help_text="USD per million input tokens")
+    output = StrictCharField(required=False, allow_null=True, help_text="USD per million output tokens")
+    cache_read = StrictCharField(required=False, allow_null=True)
+    cache_write = StrictCharField(required=False, allow_null=True)
+    per_image = StrictCharField(required=False, allow_null=True)
+    per_second = StrictCharField(required=False, allow_null=True)
+    regional_premium_percent = StrictCharField(required=False, allow_null=True)
+    note = StrictCharField(required=False, allow_blank=True, max_length=255)
 
 
 class PriceOverridePatchSerializer(PriceOverrideWriteSerializer):
-    model_id = serializers.CharField(max_length=128, required=False, trim_whitespace=False)
+    model_id = StrictCharField(max_length=128, required=False, trim_whitespace=False)
 
 
 class UsageQuerySerializer(_StrictSerializer):
@@ -137,7 +140,10 @@ class UsageQuerySerializer(_StrictSerializer):
     team = serializers.IntegerField(required=False, min_value=1)
     key = serializers.IntegerField(required=False, min_value=1)
     model = serializers.CharField(required=False, max_length=128)
-    group_by = serializers.CharField(required=False, help_text=f"Comma list of {', '.join(GROUPS)}.")
+    # The pattern lets the schema say what the server accepts (distinctness is checked below).
+    group_by = serializers.RegexField(
+        rf"^({'|'.join(GROUPS)})(,({'|'.join(GROUPS)}))*$", required=False,
+        help_text=f"Comma list of distinct values from {', '.join(GROUPS)}.")
 
     def validate_group_by(self, value: str) -> list[str]:
         groups = [g.strip() for g in value.split(",") if g.strip()]

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gateway_admin.api.fields import StrictCharField
+from gateway_admin.api.fields import StrictBooleanField, StrictCharField
 from gateway_admin.api.serializers.keys import _StrictSerializer
 from gateway_admin.permissions import ROLE_ADMIN, ROLE_DEVELOPER, ROLES
 
@@ -44,5 +44,5 @@ class UserCreateSerializer(_StrictSerializer):
 class UserUpdateSerializer(_StrictSerializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=list(ROLES), required=False, allow_null=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
     password = StrictCharField(write_only=True, required=False, trim_whitespace=False)

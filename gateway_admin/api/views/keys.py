@@ -34,7 +34,7 @@ _EXAMPLE = OpenApiExample(
         "vertex_key_config": {
             "project_id": "my-project",
             "region": "us-central1",
-            "auth_credentials": "{service-account json}",
+            "auth_credentials": "",  # or the service-account key file's JSON; "" is Application Default Credentials
             "deployments": {"gemini-2.0-flash": "gemini-2.0-flash", "claude-sonnet-4-5": "claude-sonnet-4-5@20250929"},
             "allowedModels": [],
         },
@@ -128,7 +128,7 @@ class KeyViewSet(
     @extend_schema(
         summary="Import keys (all or nothing; an existing name is updated)",
         tags=["keys"],
-        request=KeyImportItemSerializer(many=True),
+        request=KeyImportItemSerializer(many=True, min_length=1),
         responses={200: KeySerializer(many=True)},
         description='Errors name the item and field, e.g. "[2].vertex_key_config.region".',
     )

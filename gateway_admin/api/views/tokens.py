@@ -1,4 +1,7 @@
-"""API tokens (admins): list, create (raw token shown once), revoke."""
+"""API tokens: list, create (raw token shown once), revoke.
+
+Admins see and manage every token; developers only their own, and create them only within the
+rules of `services.tokens.api_token_create` (scoped, no body logging)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from gateway_admin.api.serializers.tokens import (
     TokenSerializer,
 )
 from gateway_admin.models import ApiToken
-from gateway_admin.permissions import IsAdminRole
+from gateway_admin.permissions import IsDeveloperRole, is_admin
 from gateway_admin.services.tokens import api_token_create, api_token_revoke
 
 
@@ -34,7 +37,7 @@ from gateway_admin.services.tokens import api_token_create, api_token_revoke
 )
 class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = TokenSerializer
-    permission_classes = [IsAdminRole]
+    permission_classes = [IsDeveloperRole]
     # Digits only: anything else is a 404 before it reaches the database.
     lookup_value_regex = r"[0-9]{1,18}"
     filterset_class = TokenFilter
@@ -43,7 +46,10 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     ordering = ["-created_at"]
 
     def get_queryset(self) -> QuerySet[ApiToken]:
-        return ApiToken.objects.select_related("user").order_by("-created_at")
+        tokens = ApiToken.objects.select_related("user").order_by("-created_at")
+        if getattr(self, "swagger_fake_view", False) or is_admin(self.request.user):
+            return tokens
+        return tokens.filter(user=self.request.user)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = TokenCreateSerializer(data=request.data)

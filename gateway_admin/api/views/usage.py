@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import IsAuthenticated
@@ -163,7 +164,7 @@ class PricesView(APIView):
     permission_classes = [IsAuthenticated, IsDeveloperRole]
 
     @extend_schema(summary="Every model's price in effect (shipped table merged with overrides)", tags=["prices"],
-                   parameters=[OpenApiParameter("at", str, description="ISO date-time (default: now)")],
+                   parameters=[OpenApiParameter("at", OpenApiTypes.DATETIME, description="ISO date-time (default: now)")],
                    responses={200: PriceRowSerializer(many=True)})
     def get(self, request: Request) -> Response:
         at = None

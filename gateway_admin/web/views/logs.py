@@ -7,7 +7,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 
 from gateway_admin.models import RequestLog
-from gateway_admin.permissions import developer_required, is_admin
+from gateway_admin.permissions import admin_required, developer_required, is_admin
 from gateway_admin.selectors.audit import audit_log_rows, audit_object_types
 from gateway_admin.selectors.request_log import (
     CHART_WINDOWS,
@@ -95,7 +95,7 @@ def _changes(changes: Any, *, hide_credentials: bool) -> list[tuple[str, Any, An
     return out
 
 
-@developer_required
+@admin_required  # admins only: it names every change and the token prefixes of admins
 def audit_log_view(request: HttpRequest) -> HttpResponse:
     object_type = request.GET.get("type", "")[:64]
     actor = request.GET.get("actor", "")[:150]

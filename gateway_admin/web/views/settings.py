@@ -16,8 +16,8 @@ from gateway_admin.models import ApiToken
 from gateway_admin.permissions import ROLES, admin_required, developer_required, is_admin
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.services.tokens import api_token_create, api_token_revoke
-from gateway_admin.services.users import user_create, user_update
-from gateway_admin.web.forms import ApiTokenForm, UserCreateForm, UserRoleForm
+from gateway_admin.services.users import user_create, user_delete, user_update
+from gateway_admin.web.forms import ApiTokenForm, UserCreateForm, UserPasswordForm, UserRoleForm
 
 from .base import render_page
 
@@ -137,4 +137,55 @@ def user_role_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.error(request, f"{user.get_username()}: {reason}")
         return redirect("settings")
     messages.success(request, f"{user.get_username()} is now {'an admin' if role == 'admin' else 'a developer' if role else 'without access'}.")
+    return redirect("settings")
+
+
+def _report(request: HttpRequest, user: Any, exc: ServiceValidationError) -> HttpResponse:
+    for reasons in exc.errors.values():
+        for reason in reasons:
+            messages.error(request, f"{user.get_username()}: {reason}")
+    return redirect("settings")
+
+
+@admin_required
+@require_POST
+def user_active_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Deactivate (POST active=0) or reactivate (active=1) a user; a deactivated user's sessions
+    and tokens stop working."""
+    user = get_object_or_404(User, pk=pk)
+    active = request.POST.get("active") == "1"
+    try:
+        user_update(actor=request.user, user=user, is_active=active)
+    except ServiceValidationError as exc:
+        return _report(request, user, exc)
+    messages.success(request, f"{user.get_username()} is {'active again' if active else 'deactivated'}.")
+    return redirect("settings")
+
+
+@admin_required
+@require_POST
+def user_password_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    form = UserPasswordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{user.get_username()}: give a new password of at least 8 characters.")
+        return redirect("settings")
+    try:
+        user_update(actor=request.user, user=user, password=form.cleaned_data["password"])
+    except ServiceValidationError as exc:
+        return _report(request, user, exc)
+    messages.success(request, f"The password of {user.get_username()} was reset.")
+    return redirect("settings")
+
+
+@admin_required
+@require_POST
+def user_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    user = get_object_or_404(User, pk=pk)
+    name = user.get_username()
+    try:
+        user_delete(actor=request.user, user=user)
+    except ServiceValidationError as exc:
+        return _report(request, user, exc)
+    messages.success(request, f"User \u201c{name}\u201d and their API tokens were deleted.")
     return redirect("settings")

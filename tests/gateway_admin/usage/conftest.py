@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 
@@ -22,3 +24,6 @@ def _fresh_usage_state():
     reset()
     yield
     reset()
+    spend = sys.modules.get("gateway_admin.usage.spend")
+    if spend is not None:  # the writer thread's connection, before the test database goes
+        spend.spend_writer_close()

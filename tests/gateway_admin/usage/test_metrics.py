@@ -109,6 +109,8 @@ def test_the_scrape_is_allowed_from_listed_networks_only():
     with override_settings(METRICS_TOKEN="", METRICS_ALLOWED_NETWORKS=[]):
         assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
         assert Client(REMOTE_ADDR="192.168.1.9").get("/metrics").status_code == 403
+        # Through a reverse proxy on the same machine every scraper looks local: not enough.
+        assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
 
 
 def test_token_mints_reach_the_metrics_through_routings_observer_hook(tmp_path):

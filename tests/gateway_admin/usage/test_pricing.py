@@ -112,3 +112,9 @@ def test_an_override_can_price_a_model_the_table_lacks(admin_user):
     cost = call_cost(target="meta/llama-3.1-8b-instruct-maas", region="us-central1",
                      usage=Usage(input_tokens=1_000_000, output_tokens=500_000))
     assert cost == Cost(usd=usd("0.3"), price_version=f"override:{o.pk}")
+
+
+@pytest.mark.parametrize("target", ["claude-sonnet-4-5@20250929", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929",
+                                    "claude-sonnet-4-5-20250929[1m]"])
+def test_vertex_and_anthropic_ids_of_a_claude_model_find_the_same_price(target):
+    assert call_cost(target=target, region="global", usage=Usage(input_tokens=100_000)).usd == usd("0.3")

@@ -97,3 +97,36 @@ def test_an_admin_creates_a_team_on_the_budgets_page_and_a_duplicate_name_is_nam
     assert dup.status_code == 400 and 'id="err-team-name"' in dup.content.decode()
     html = admin_client.get("/usage/budgets/").content.decode()
     assert "alice-admin, dave-dev" in html
+
+
+def test_the_usage_page_from_the_cached_past_days_equals_a_fresh_computation(admin_user, developer_user, settings):
+    import random
+
+    from gateway_admin.selectors.usage import default_filters, usage_page
+
+    rng = random.Random(7)
+    for d in range(12):
+        for model in ("claude-sonnet-4-5", "gemini-2.0-flash", "gemini-2.5-pro", "my-tuned", "mistral-large",
+                      "imagen-4.0-generate-001", "codestral-2501"):
+            if rng.random() < 0.7:
+                rec(rng.choice([admin_user, developer_user]), model,
+                    None if model == "my-tuned" else Decimal(rng.randint(1, 900)) / 1000, days_ago=d)
+
+    def page(**kw):
+        p = usage_page(default_filters(days=10), **kw)
+        chart = [(d.label, [(s.label, s.value) for s in d.segments]) for d in p.chart.days]
+        return (p.totals, [(r.label, r.cost_usd, r.calls) for r in p.top], chart)
+
+    settings.USAGE_PAST_CACHE_SECONDS = 0
+    fresh = page(by="model"), page(by="user", metric="tokens")
+    settings.USAGE_PAST_CACHE_SECONDS = 600
+    assert (page(by="model"), page(by="user", metric="tokens")) == fresh  # fills the cache
+    assert (page(by="model"), page(by="user", metric="tokens")) == fresh  # served from it
+    # Totals and top rows agree with the API's one-scan selectors over the whole window.
+    from gateway_admin.selectors.usage import usage_rows, usage_totals
+
+    f = default_filters(days=10)
+    assert fresh[0][0] == usage_totals(f)
+    assert fresh[0][1] == [(r.label, r.cost_usd, r.calls) for r in usage_rows(f, group_by=["model"])]
+    rec(admin_user, "gemini-2.0-flash", Decimal("1"))  # today: seen at once
+    assert page(by="model")[0].calls == fresh[0][0].calls + 1

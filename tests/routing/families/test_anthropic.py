@@ -202,6 +202,14 @@ def test_it_translates_a_message_into_a_chat_completion():
                             "prompt_tokens_details": {"cached_tokens": 100, "cache_write_tokens": 5}}
 
 
+def test_an_answer_and_a_stream_carry_the_gateway_s_chatcmpl_id_not_claude_s_message_id():
+    answer = ADAPTER.parse_chat({**ANSWER, "id": "msg_vrtx_0123"}, model="m")
+    assert answer["id"].startswith("chatcmpl-")
+    translator = ADAPTER.stream_translator(model="m", include_usage=True)
+    chunks = [c for event, data in EVENTS for c in translator.feed(event, data)] + translator.finish()
+    assert {c["id"][:9] for c in chunks} == {"chatcmpl-"}
+
+
 @pytest.mark.parametrize(("reason", "expected"), [
     ("end_turn", "stop"), ("stop_sequence", "stop"), ("max_tokens", "length"), ("tool_use", "tool_calls"),
     ("refusal", "content_filter"),

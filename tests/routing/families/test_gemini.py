@@ -205,7 +205,34 @@ def test_it_returns_function_calls_as_tool_calls_keeping_the_thought_signature()
     (call,) = message["message"]["tool_calls"]
     assert call["type"] == "function" and call["function"] == {"name": "get_weather", "arguments": '{"city":"Paris"}'}
     assert call["id"].startswith("call_") and call["id"].endswith(f"{SIGNATURE_SEP}c2ln")
+    assert call["extra_content"] == {"google": {"thought_signature": "c2ln"}}
     assert message["message"]["content"] is None
+
+
+def test_a_call_without_a_signature_has_no_extra_content():
+    body = {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]}}]}
+    (call,) = ADAPTER.parse_chat(body, model="m")["choices"][0]["message"]["tool_calls"]
+    assert "extra_content" not in call and SIGNATURE_SEP not in call["id"]
+
+
+def _history(call: dict) -> list[dict]:
+    return [{"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "tool", "tool_call_id": call["id"], "content": "{}"}]
+
+
+@pytest.mark.parametrize(("call", "signature"), [
+    ({"id": "call_1", "extra_content": {"google": {"thought_signature": "c2ln"}}}, "c2ln"),
+    ({"id": f"call_1{SIGNATURE_SEP}aWQ="}, "aWQ="),
+    ({"id": f"call_1{SIGNATURE_SEP}aWQ=", "extra_content": {"google": {"thought_signature": "c2ln"}}}, "c2ln"),
+    ({"id": "call_1"}, None),
+])
+def test_the_signature_sent_back_goes_on_the_function_call_part(call, signature):
+    call = {**call, "type": "function", "function": {"name": "w", "arguments": "{}"}}
+    wire = build(messages=_history(call))
+    (part,) = wire.body["contents"][1]["parts"]
+    assert part["functionCall"] == {"name": "w", "args": {}}
+    assert part.get("thoughtSignature") == signature
 
 
 def test_a_blocked_prompt_gives_an_empty_content_filter_answer():
@@ -256,6 +283,15 @@ def test_a_streamed_function_call_becomes_a_tool_call_delta():
     delta = chunks[0]["choices"][0]["delta"]["tool_calls"][0]
     assert delta["index"] == 0 and delta["function"] == {"name": "f", "arguments": '{"a":1}'}
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+def test_a_streamed_function_call_carries_its_thought_signature():
+    translator = ADAPTER.stream_translator(model="m", include_usage=False)
+    chunks = translator.feed(None, {"candidates": [{"content": {"parts": [
+        {"functionCall": {"name": "f", "args": {"a": 1}}, "thoughtSignature": "c2ln"}]}, "finishReason": "STOP"}]})
+    delta = chunks[0]["choices"][0]["delta"]["tool_calls"][0]
+    assert delta["extra_content"] == {"google": {"thought_signature": "c2ln"}}
+    assert delta["id"].endswith(f"{SIGNATURE_SEP}c2ln")
 
 
 def test_an_error_inside_the_stream_raises_a_clean_error():

@@ -62,6 +62,13 @@ def regions(vertex, needle: str) -> list[str]:
 # -- Claude: the body passes through ------------------------------------------------------------------
 
 
+def _normalised(usage: dict) -> dict:
+    """Anthropic's usage block as routing reports it: input_tokens counts cache reads and writes too."""
+    read, write = usage.get("cache_read_input_tokens") or 0, usage.get("cache_creation_input_tokens") or 0
+    return {"input_tokens": usage["input_tokens"] + read + write, "output_tokens": usage["output_tokens"],
+            "cache_read_tokens": read, "cache_write_tokens": write}
+
+
 async def test_the_claude_body_reaches_vertex_as_sent_minus_model_plus_anthropic_version(vertex, router_for):
     router = router_for(claude_key(vertex))
     sent = copy.deepcopy(CLAUDE_CODE_BODY)
@@ -76,9 +83,8 @@ async def test_the_claude_body_reaches_vertex_as_sent_minus_model_plus_anthropic
     assert result.response == orjson.loads(result.raw_body)
     assert result.response["type"] == "message" and [b["type"] for b in result.response["content"]] == [
         "thinking", "text"]
-    assert result.usage == {"input_tokens": result.response["usage"]["input_tokens"],
-                            "output_tokens": result.response["usage"]["output_tokens"],
-                            "cache_read_tokens": 0, "cache_write_tokens": 0}
+    assert result.usage == _normalised(result.response["usage"])
+    assert result.usage["cache_write_tokens"] > 0  # the body marks blocks cache_control: Claude writes its cache
     assert (result.target, result.region, result.family, result.betas_dropped) == (SONNET, "global", "anthropic", [])
 
 
@@ -125,6 +131,7 @@ async def test_the_stream_relays_vertexs_bytes_event_by_event(vertex, router_for
     wire = {k: v for k, v in body.items() if k != "model"} | {"anthropic_version": "vertex-2023-10-16",
                                                               "stream": True}
     assert vertex.requests(path_contains=":streamRawPredict")[-1]["body"] == wire
+    vertex.reset()  # the same prompt again would read the prompt cache the first call wrote
     sent = direct(vertex, f"/v1/projects/demo-project/locations/global/publishers/anthropic/models/{SONNET}"
                           ":streamRawPredict", wire, {"anthropic-beta": "interleaved-thinking-2025-05-14"})
     assert b"".join(items) == sent.content
@@ -135,9 +142,9 @@ async def test_the_stream_relays_vertexs_bytes_event_by_event(vertex, router_for
     assert b"event: content_block_delta" in kinds
     final = orjson.loads(direct(vertex, f"/v1/projects/demo-project/locations/global/publishers/anthropic/models/"
                                         f"{SONNET}:rawPredict", {**wire, "stream": False}).content)
-    assert stream.usage == {"input_tokens": final["usage"]["input_tokens"],
-                            "output_tokens": final["usage"]["output_tokens"],
-                            "cache_read_tokens": 0, "cache_write_tokens": 0}
+    started = orjson.loads(items[0].split(b"data: ", 1)[1])["message"]["usage"]
+    # The stream's input and cache figures come from its message_start, its output from its last delta.
+    assert stream.usage == _normalised({**started, "output_tokens": final["usage"]["output_tokens"]})
     assert stream.ttft_ms is not None and stream.latency_ms >= stream.ttft_ms
     assert stream.betas_dropped == ["oauth-2025-04-20"]
     assert (stream.target, stream.region, stream.family) == (SONNET, "global", "anthropic")
