@@ -11,6 +11,9 @@ with one aiohttp client, loopback only:
 - direct to the emulator: Gemini `generateContent` and `streamGenerateContent?alt=sse` with a ready
   bearer token (what a client talking to Vertex itself would see);
 - through the gateway: `POST /v1/chat/completions` non-streaming and streaming (same prompt);
+- the native surfaces: `POST /v1/messages` (Claude) against Claude's `rawPredict` direct, and the
+  Vertex pass-through (`/vertex/v1/.../gemini-2.0-flash:generateContent`, the direct call's own
+  bytes) against the same direct Gemini call;
 - at concurrency 1 (latency: p50/p99, streams also time to first byte) and 50 (throughput);
 - added latency = gateway minus direct at concurrency 1 (p50, p99);
 - token requests (minted by the emulator's token endpoint during the run; one per worker expected);
@@ -25,6 +28,10 @@ SQLite: added p50 +1.48 ms / p99 +3.08 ms at c=1; 1,182 req/s non-streaming and 
 streaming at c=50; 1.3-1.4 ms of gateway CPU per call; 2 token requests; 0 errors.
 PostgreSQL: added p50 +1.66 ms; 1,095 / 1,014 req/s; 0 errors. With the machine busy (load 6-8
 from other test runs) the same code measured +3 ms and ~200 req/s: run it on a quiet machine.
+Native surfaces (2026-12-04, the machine shared with other work, load average ~10, so only the
+c=1 medians mean much): POST /v1/messages +1.33 ms p50 over Claude's rawPredict direct, the Vertex
+pass-through +1.21 ms p50 over generateContent direct, in the same run as /v1/chat/completions'
++2.24 ms; 1.1-1.5 ms of gateway CPU per call; 0 errors.
 Profiled with --profile (py-spy): what was cut is in gateway_admin/openai_api/asgi.py and
 services/request_log.py; most of what remains per call is routing's upstream client (httpx over
 aiohttp, ~0.6 ms) and Django's request/response handling (~0.3 ms).
@@ -62,12 +69,20 @@ from _setup import (
     worker_pids,
 )
 
+CLAUDE = "claude-sonnet-4-5"
+CLAUDE_TARGET = "claude-sonnet-4-5@20250929"
 PROMPT = "Say hello."
 GATEWAY_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 64})
 GATEWAY_STREAM_BODY = orjson.dumps({"model": MODEL, "messages": [{"role": "user", "content": PROMPT}],
                                     "max_tokens": 64, "stream": True})
 DIRECT_BODY = orjson.dumps({"contents": [{"role": "user", "parts": [{"text": PROMPT}]}],
                             "generationConfig": {"maxOutputTokens": 64}})
+MESSAGES_BODY = orjson.dumps({"model": CLAUDE, "max_tokens": 64, "messages": [{"role": "user", "content": PROMPT}]})
+DIRECT_CLAUDE_BODY = orjson.dumps({"anthropic_version": "vertex-2023-10-16", "max_tokens": 64,
+                                   "messages": [{"role": "user", "content": PROMPT}]})
+# What the added latency of each gateway kind is measured against.
+BASELINE = {"gateway": "direct", "gateway-stream": "direct-stream", "messages": "direct-claude",
+            "vertex-pass": "direct"}
 
 
 @dataclass
@@ -100,6 +115,12 @@ class Runner:
         base = f"{emulator}/v1/projects/{PROJECT}/locations/{REGION}/publishers/google/models/{MODEL}"
         self.direct_url = base + ":generateContent"
         self.direct_stream_url = base + ":streamGenerateContent?alt=sse"
+        self.direct_claude_url = (f"{emulator}/v1/projects/{PROJECT}/locations/{REGION}/publishers/anthropic/models/"
+                                  f"{CLAUDE_TARGET}:rawPredict")
+        self.messages_url = gateway + "/v1/messages"
+        # The client's project and location are its own; the gateway's key decides.
+        self.vertex_url = (gateway + "/vertex/v1/projects/clients-project/locations/us-central1/publishers/google/"
+                           f"models/{MODEL}:generateContent")
         self.gateway_headers = {"Authorization": f"Bearer {api_token}", "Content-Type": "application/json"}
         self.direct_headers = {"Authorization": f"Bearer {vertex_token}", "Content-Type": "application/json"}
 
@@ -109,6 +130,9 @@ class Runner:
             "direct-stream": (self.direct_stream_url, DIRECT_BODY, self.direct_headers, True),
             "gateway": (self.chat_url, GATEWAY_BODY, self.gateway_headers, False),
             "gateway-stream": (self.chat_url, GATEWAY_STREAM_BODY, self.gateway_headers, True),
+            "direct-claude": (self.direct_claude_url, DIRECT_CLAUDE_BODY, self.direct_headers, False),
+            "messages": (self.messages_url, MESSAGES_BODY, self.gateway_headers, False),
+            "vertex-pass": (self.vertex_url, DIRECT_BODY, self.gateway_headers, False),
         }[kind]
 
     async def one(self, kind: str, stats: Stats) -> None:
@@ -154,7 +178,7 @@ class Runner:
                     return
                 await self.one(kind, stats)
 
-        pids = self.pids[kind.split("-")[0]]
+        pids = self.pids["direct" if kind.startswith("direct") else "gateway"]
         started, cpu_before = time.perf_counter(), cpu_seconds(pids)
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         stats.wall += time.perf_counter() - started
@@ -171,6 +195,8 @@ class Runner:
         return stats
 
 
+CLAUDE = "claude-sonnet-4-5"
+CLAUDE_TARGET = "claude-sonnet-4-5@20250929"
 def vertex_token(sa: dict) -> str:
     from google.auth.transport.requests import Request
     from google.oauth2 import service_account as google_sa
@@ -217,13 +243,13 @@ async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_tok
                         vertex_token=await asyncio.to_thread(vertex_token, sa),
                         gateway_pids=gateway_pids or worker_pids(args.server_pid), emulator_pids=emulator_pids)
         tokens_before = await token_count(session, emulator)
-        kinds = ["direct", "gateway", "direct-stream", "gateway-stream"]
+        kinds = ["direct", "gateway", "direct-stream", "gateway-stream", "direct-claude", "messages", "vertex-pass"]
         # Warm-up: connections, the router and token caches of both workers, CPU caches.
         for kind in kinds:
             await runner.run(kind, requests=200, concurrency=8, deadline=deadline)
         results = list((await runner.interleaved(kinds, requests=args.c1_requests, blocks=8,
                                                  deadline=deadline)).values())
-        for kind in kinds:
+        for kind in ["direct", "gateway", "direct-stream", "gateway-stream", "messages", "vertex-pass"]:
             results.append(await runner.run(kind, requests=args.requests, concurrency=args.concurrency,
                                             deadline=deadline))
         minted = await token_count(session, emulator) - tokens_before
@@ -246,6 +272,14 @@ async def measure(args: argparse.Namespace, gateway: str, emulator: str, api_tok
           f"{gstream.pct(gstream.ttfb, 0.99) - dstream.pct(dstream.ttfb, 0.99):+.2f} ms")
     print(f"added latency, streaming (whole stream), c=1: p50 "
           f"{gstream.pct(gstream.latencies, 0.5) - dstream.pct(dstream.latencies, 0.5):+.2f} ms")
+    for kind in ("messages", "vertex-pass"):
+        through, base = by_name[f"{kind} c=1"], by_name[f"{BASELINE[kind]} c=1"]
+        label = {"messages": "POST /v1/messages vs Claude rawPredict direct",
+                 "vertex-pass": "/vertex/ pass-through vs Gemini generateContent direct"}[kind]
+        print(f"added latency, {label}, c=1: p50 "
+              f"{through.pct(through.latencies, 0.5) - base.pct(base.latencies, 0.5):+.2f} ms, p99 "
+              f"{through.pct(through.latencies, 0.99) - base.pct(base.latencies, 0.99):+.2f} ms; "
+              f"c={args.concurrency}: {by_name[f'{kind} c={args.concurrency}'].rps:.0f} req/s")
     c50 = by_name[f"gateway c={args.concurrency}"]
     c50s = by_name[f"gateway-stream c={args.concurrency}"]
     print(f"gateway throughput, c={args.concurrency}: {c50.rps:.0f} req/s non-streaming, {c50s.rps:.0f} req/s "

@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE["request-log-prune"] = {"task": "gateway_admin.request_log_
 # often a Celery task polls a Veo operation (and for how long at most).
 GATEWAY_TOKEN_CACHE_SECONDS = env.float("GATEWAY_TOKEN_CACHE_SECONDS", default=10.0)
 GATEWAY_CONFIG_CACHE_SECONDS = env.float("GATEWAY_CONFIG_CACHE_SECONDS", default=5.0)
+# Gateway (/v1, /vertex): the largest request body. Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, kept
+# for the dashboard and the config API) is below what Claude Code sends with a long conversation or
+# images; Anthropic's own Messages API takes 32 MB. Larger bodies get a 413.
+GATEWAY_MAX_BODY_BYTES = env.int("GATEWAY_MAX_BODY_BYTES", default=32 * 1024 * 1024)
 VIDEO_POLL_INTERVAL_SECONDS = env.float("VIDEO_POLL_INTERVAL_SECONDS", default=5.0)
 VIDEO_POLL_TIMEOUT_SECONDS = env.float("VIDEO_POLL_TIMEOUT_SECONDS", default=1800.0)
 

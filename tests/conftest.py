@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.django_data",
     "tests.fixtures.gateway",
+    "tests.fixtures.native_clients",
     "tests.fixtures.oidc",
 ]
 

@@ -1,4 +1,9 @@
-"""A lightweight ASGI path for /v1, in front of the full Django application.
+"""A lightweight ASGI path for the gateway's API surfaces, in front of the full Django application.
+
+The surfaces are /v1/ (OpenAI-compatible, and the Anthropic Messages API at /v1/messages) and
+/vertex/ (the Vertex pass-through); below, "/v1" stands for all of them (`PREFIXES`). `HEAD /` is
+answered 200 here too: Claude Code probes it before its first call.
+
 
 The dashboard's middleware (sessions, CSRF, auth, messages, CSP, axes, and WhiteNoise, which is
 sync-only and so costs two thread hops per request under ASGI) does nothing for an API that
@@ -43,7 +48,7 @@ Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-PREFIX = "/v1/"
+PREFIXES = ("/v1/", "/vertex/")
 V1_MIDDLEWARE = ("gateway_admin.openai_api.asgi.V1SecurityMiddleware",)
 
 
@@ -188,7 +193,18 @@ def _is_v1(scope: Scope) -> bool:
     root = scope.get("root_path", "")
     if root and path.startswith(root):
         path = path[len(root):]
-    return path.startswith(PREFIX)
+    return path.startswith(PREFIXES)
+
+
+def _is_probe(scope: Scope) -> bool:
+    """`HEAD /`: a client (Claude Code) checking the base URL answers before its first call."""
+    return scope.get("type") == "http" and scope.get("method") == "HEAD" and scope.get("path") in ("", "/")
+
+
+async def _answer_probe(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
@@ -228,12 +244,14 @@ async def _shutdown() -> None:
 
 
 def with_v1_fast_path(application: ASGIApp) -> ASGIApp:
-    """Route /v1/ to V1Handler and everything else to `application`; answer lifespan events."""
+    """Route /v1/ and /vertex/ to V1Handler, answer `HEAD /`, and everything else to `application`; answer lifespan events."""
     v1 = V1Handler()
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if _is_v1(scope):
             await v1(scope, receive, send)
+        elif _is_probe(scope):
+            await _answer_probe(send)
         elif scope.get("type") == "lifespan":
             await _lifespan(receive, send)
         else:

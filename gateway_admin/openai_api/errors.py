@@ -12,8 +12,7 @@ from typing import Any
 from django.http import HttpResponse
 
 from gateway_admin.pipeline.errors import GatewayError
-
-from .http import json_response
+from gateway_admin.surfaces.http import json_response
 
 
 def error_body(err: GatewayError) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from .http import json_response
+from gateway_admin.surfaces.http import json_response
+
 from .schemas import COMPONENTS, ref
 
 ERRORS = {

@@ -97,7 +97,9 @@ def _text_of_completion(completion: Mapping[str, Any]) -> tuple[str, str | None]
 
 
 def _route(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name, None) for name in ("key_id", "key_name", "region", "host", "target", "family")}
+    route = {name: getattr(obj, name, None) for name in ("key_id", "key_name", "region", "host", "target", "family")}
+    route["betas_dropped"] = list(getattr(obj, "betas_dropped", None) or [])  # anthropic-beta values not sent
+    return route
 
 
 def _ms(value: float | None) -> float | None:

@@ -26,6 +26,8 @@
     node.querySelector(".pane-model").textContent = model;
     node.querySelector(".copy-curl").addEventListener("click", function () { copySnippet(pane, "curl"); });
     node.querySelector(".copy-python").addEventListener("click", function () { copySnippet(pane, "python"); });
+    node.querySelector(".copy-anthropic").addEventListener("click", function () { copySnippet(pane, "anthropic"); });
+    node.querySelector(".copy-claude-code").addEventListener("click", function () { copySnippet(pane, "claude-code"); });
     return pane;
   }
 
@@ -114,7 +116,8 @@
     box.querySelector(".m-latency").textContent = ms(d.latency_ms);
     const u = d.usage;
     box.querySelector(".m-usage").textContent = u ? (u.prompt_tokens + " in / " + u.completion_tokens + " out") : "\u2013";
-    box.querySelector(".m-host").textContent = route.host ? "Host " + route.host + (route.target ? " \u00b7 target " + route.target : "") : "";
+    const dropped = (route.betas_dropped || []).length ? " \u00b7 betas dropped: " + route.betas_dropped.join(", ") : "";
+    box.querySelector(".m-host").textContent = (route.host ? "Host " + route.host + (route.target ? " \u00b7 target " + route.target : "") : "") + dropped;
     const tbody = box.querySelector(".m-attempts");
     tbody.replaceChildren();
     attempts.forEach(function (a, i) {
@@ -293,7 +296,7 @@
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); $("composer").requestSubmit(); }
   });
 
-  // ---- "copy as curl" / "copy as Python (openai SDK)" for the gateway's /v1 API
+  // ---- "copy as" curl, Python (openai SDK), Python (anthropic SDK) and Claude Code, for the gateway's API
   function apiRequest(pane) {
     const req = JSON.parse(JSON.stringify(pane.lastRequest || {}));
     if (!pane.lastRequest) {
@@ -306,9 +309,37 @@
   function pyValue(v) {
     return JSON.stringify(v, null, 4).replace(/\btrue\b/g, "True").replace(/\bfalse\b/g, "False").replace(/\bnull\b/g, "None");
   }
+  function anthropicSnippet(req) {
+    // The Messages API keeps the system prompt apart from the turns and needs max_tokens.
+    const system = req.messages.filter(function (m) { return m.role === "system"; }).map(function (m) { return m.content; }).join("\n");
+    const turns = req.messages.filter(function (m) { return m.role !== "system"; });
+    const args = ["    model=" + JSON.stringify(req.model), "    max_tokens=" + (req.max_tokens || 1024)];
+    if (system) args.push("    system=" + JSON.stringify(system));
+    args.push("    messages=" + pyValue(turns).replace(/\n/g, "\n    "));
+    let code = "import os\n\nimport anthropic\n\nclient = anthropic.Anthropic(\n    base_url=" +
+      JSON.stringify(window.location.origin) + ",\n    api_key=os.environ[\"VERTEX_GATEWAY_TOKEN\"],\n)\n";
+    if (req.stream) {
+      code += "with client.messages.stream(\n" + args.join(",\n") + ",\n) as stream:\n" +
+        "    for text in stream.text_stream:\n        print(text, end=\"\", flush=True)\nprint()\n";
+    } else {
+      code += "message = client.messages.create(\n" + args.join(",\n") + ",\n)\nprint(message.content[0].text)\n";
+    }
+    return code;
+  }
+  function claudeCodeSnippet(req) {
+    const turns = req.messages.filter(function (m) { return m.role === "user"; });
+    const prompt = turns.length ? String(turns[turns.length - 1].content) : "Hello";
+    return "export ANTHROPIC_BASE_URL=" + window.location.origin + "\n" +
+      "export ANTHROPIC_AUTH_TOKEN=\"$VERTEX_GATEWAY_TOKEN\"\n" +
+      "export ANTHROPIC_MODEL=" + JSON.stringify(req.model) + "\n" +
+      "export ANTHROPIC_SMALL_FAST_MODEL=" + JSON.stringify(req.model) + "\n" +
+      "claude -p '" + prompt.replace(/'/g, "'\\''") + "'";
+  }
   function snippet(pane, kind) {
     const base = window.location.origin + "/v1";
     const req = apiRequest(pane);
+    if (kind === "anthropic") return anthropicSnippet(req);
+    if (kind === "claude-code") return claudeCodeSnippet(req);
     if (kind === "curl") {
       const json = JSON.stringify(req, null, 2).replace(/'/g, "'\\''");
       return "curl " + (req.stream ? "-N " : "") + base + "/chat/completions \\\n" +

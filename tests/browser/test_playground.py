@@ -89,6 +89,15 @@ def test_a_streamed_prompt_shows_text_as_it_arrives_then_route_and_latency(page,
     page.get_by_role("button", name="Copy as Python (openai SDK)").click()
     expect(snippet).to_contain_text("from openai import OpenAI")
     expect(snippet).to_contain_text('model="gemini-2.0-flash"')
+    page.get_by_role("button", name="Copy as Python (anthropic SDK)").click()
+    expect(snippet).to_contain_text("client = anthropic.Anthropic(")
+    expect(snippet).to_contain_text("with client.messages.stream(")
+    expect(snippet).to_contain_text("max_tokens=")
+    expect(snippet).to_contain_text("And in French?")
+    page.get_by_role("button", name="Copy as Claude Code").click()
+    expect(snippet).to_contain_text("export ANTHROPIC_BASE_URL=http")
+    expect(snippet).to_contain_text('export ANTHROPIC_MODEL="gemini-2.0-flash"')
+    expect(snippet).to_contain_text("claude -p 'And in French?'")
 
 
 def test_a_429_in_the_first_region_shows_the_failover_in_the_route(page, login, vertex, screenshot):

@@ -116,3 +116,17 @@ def test_an_admin_cannot_remove_their_own_admin_role(admin_client, admin_user):
     response = admin_client.post(reverse("user-role", args=[admin_user.pk]), {"role": "developer"}, follow=True)
     assert "cannot remove your own admin role" in response.content.decode()
     assert user_role(get_user_model().objects.get(pk=admin_user.pk)) == "admin"
+
+
+def test_settings_give_ready_client_configurations_with_a_new_token(admin_client):
+    created = admin_client.post(reverse("token-create"), {"name": "laptop"}, follow=True).content.decode()
+    raw = created.split('id="new-token-value">')[1].split("<")[0]
+    assert f"export ANTHROPIC_BASE_URL=http://testserver\nexport ANTHROPIC_AUTH_TOKEN={raw}" in created
+    assert "export ANTHROPIC_VERTEX_BASE_URL=http://testserver/vertex/v1" in created
+    assert f'ANTHROPIC_CUSTOM_HEADERS="Authorization: Bearer {raw}"' in created
+    assert "CLAUDE_CODE_SKIP_VERTEX_AUTH=1" in created and "CLAUDE_CODE_USE_VERTEX=1" in created
+    assert "http://testserver/vertex/" in created  # google-genai's base URL
+
+    later = admin_client.get(reverse("settings")).content.decode()
+    assert raw not in later
+    assert "export ANTHROPIC_AUTH_TOKEN=$VERTEX_GATEWAY_TOKEN" in later

@@ -36,6 +36,25 @@ def test_v1_skips_the_dashboard_middleware_but_keeps_security_headers(live_v1, d
     assert page.headers["X-Frame-Options"] == "DENY"
 
 
+@pytest.mark.parametrize("path", [
+    "/v1/messages",
+    "/vertex/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent",
+])
+def test_the_native_surfaces_take_the_fast_path_too(live_v1, demo_key, headers, path):
+    body = ({"model": "gemini-2.0-flash", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+            if path == "/v1/messages" else {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    api = live_v1.http.post(path, json=body, headers={**headers, "Cookie": "csrftoken=x"})
+    assert api.status_code == 200, api.text
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert "set-cookie" not in api.headers and "content-security-policy" not in api.headers
+
+
+def test_a_head_of_the_root_is_answered_without_the_dashboard(live_v1):
+    probe = live_v1.http.head("/")
+    assert probe.status_code == 200 and "set-cookie" not in probe.headers
+    assert live_v1.http.get("/").status_code in (301, 302)  # a GET is still the dashboard's (to the login)
+
+
 def test_a_post_needs_no_csrf_token(live_v1, demo_key, headers):
     response = live_v1.http.post("/v1/chat/completions", json=CHAT, headers={**headers, "Cookie": "csrftoken=x"})
     assert response.status_code == 200

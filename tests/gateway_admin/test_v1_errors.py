@@ -238,7 +238,8 @@ def test_a_malformed_token_endpoint_reply_is_a_502_upstream_authentication_error
     TOKEN_CACHE.clear()
 
 
-def test_a_body_over_the_upload_limit_gets_413_in_openai_shape(live_v1, demo_key, token):
+def test_a_body_over_the_upload_limit_gets_413_in_openai_shape(live_v1, demo_key, token, settings):
+    settings.GATEWAY_MAX_BODY_BYTES = 5_000_000
     big = b'{"model": "gemini-2.0-flash", "messages": [{"role": "user", "content": "' + b"x" * 20_000_000 + b'"}]}'
     response = live_v1.http.post("/v1/chat/completions", content=big,
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
@@ -262,9 +263,9 @@ def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1,
 
 def test_the_depth_limit_holds_exactly_whatever_braces_strings_contain():
     from django.test import RequestFactory
+    from gateway_admin.openai_api.http import read_json_object
 
     from gateway_admin.json_limits import MAX_JSON_DEPTH
-    from gateway_admin.openai_api.http import read_json_object
     from gateway_admin.pipeline.errors import GatewayError
 
     def body(depth: int, text: str = "") -> dict:

@@ -1,71 +1,26 @@
 """The OpenAI surface's frame around every /v1 endpoint: authentication, the rate limit, errors.
 
 `v1_endpoint(operation)` wraps an async view `fn(request, call, ...)` where `call` is the call
-pipeline's `GatewayCall` (gateway_admin/pipeline/): the caller is authenticated and counted
-against its token's requests-per-minute limit before `fn` runs; any exception becomes an
-OpenAI-style error body; and the pipeline writes the call's one request-log entry (for streams,
-when the stream ends; see `streaming.py`).
+pipeline's `GatewayCall` (gateway_admin/pipeline/): the caller is authenticated (`Authorization:
+Bearer`) and counted against its token's requests-per-minute limit before `fn` runs; any exception
+becomes an OpenAI-style error body; and the pipeline writes the call's one request-log entry (for
+streams, when the stream ends; see `streaming.py`). The frame itself is shared by every surface
+(gateway_admin/surfaces/frame.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
-from django.views.decorators.csrf import csrf_exempt
+from gateway_admin.surfaces.auth import bearer_token
+from gateway_admin.surfaces.frame import View, answer, endpoint
 
-from gateway_admin.pipeline import Caller, GatewayCall
-from gateway_admin.pipeline.errors import GatewayError, rate_limited
-from gateway_admin.usage.ratelimit import ahit
-
-from ..auth import authenticate
 from ..errors import error_response
-from ..http import json_response
-
-# An async view: a coroutine function, which is what Django's path() takes (and its stubs expect).
-View = Callable[..., Coroutine[Any, Any, HttpResponseBase]]
 
 
 def v1_endpoint(operation: str, *, methods: tuple[str, ...] = ("POST",)) -> Callable[[View], View]:
-    def decorate(fn: View) -> View:
-        @functools.wraps(fn)
-        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            response: HttpResponseBase
-            if request.method not in methods:
-                response = error_response(GatewayError(405, f"Use {' or '.join(methods)} for {request.path}.",
-                                                       code="method_not_allowed"))
-                response["Allow"] = ", ".join(methods)
-                return response
-            call = GatewayCall(surface="openai", operation=operation)
-            try:
-                token = await authenticate(request)
-                call.caller = Caller.of_token(token)
-                if token.rpm_limit:
-                    wait = await ahit(token.id, token.rpm_limit)
-                    if wait is not None:
-                        raise rate_limited(token.rpm_limit, wait)
-                response = await fn(request, call, *args, **kwargs)
-            except asyncio.CancelledError:
-                # The client went away before the answer (Django cancels the view): still one entry.
-                call.closed()
-                raise
-            except Exception as exc:
-                return error_response(call.fail(exc))
-            if not call.deferred:
-                call.record(status=response.status_code)  # a no-op when the view recorded its answer
-            return response
-
-        return csrf_exempt(view)
-
-    return decorate
+    return endpoint(surface="openai", operation=operation, credential=bearer_token, error_response=error_response,
+                    methods=methods)
 
 
-async def answer(call: GatewayCall, data: Any, *, result: Any = None, logged_body: Any = None,
-                 usage: Any = None) -> HttpResponseBase:
-    """A JSON answer, settled and recorded as the call's outcome (with the route and usage of `result`)."""
-    response = json_response(data)
-    await call.done(result, response_body=logged_body, usage=usage)
-    return response
+__all__ = ["answer", "v1_endpoint"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponseBase
 
 from gateway_admin.pipeline import GatewayCall
+from gateway_admin.surfaces.http import model_of, read_json_object
 
-from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import answer, v1_endpoint
 from .streaming import chat_stream_response, responses_stream_response

@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponseBase
 
 from gateway_admin.pipeline import GatewayCall
+from gateway_admin.surfaces.http import model_of, read_json_object
 
-from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import answer, v1_endpoint
 

@@ -16,9 +16,9 @@ from django.http.multipartparser import MultiPartParserError
 
 from gateway_admin.pipeline import GatewayCall
 from gateway_admin.pipeline.errors import GatewayError, invalid_request
+from gateway_admin.surfaces.http import model_of, read_json_object
 from routing.usage import Usage
 
-from ..http import model_of, read_json_object
 from ..schemas import validate
 from .base import answer, v1_endpoint
 

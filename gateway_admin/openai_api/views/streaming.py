@@ -9,15 +9,15 @@ abandoned by the client: status 499, as nginx logs it).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from django.http import StreamingHttpResponse
 
-from gateway_admin.pipeline import Chunk, Done, Event, GatewayCall, GatewayError
+from gateway_admin.pipeline import GatewayCall, GatewayError
+from gateway_admin.surfaces.http import SSE_DONE, sse_data, sse_event
+from gateway_admin.surfaces.sse import sse_body, sse_response
 
 from ..errors import error_body
-from ..http import SSE, SSE_DONE, sse_data, sse_event
 
 
 class ChatCollector:
@@ -66,29 +66,9 @@ class ResponsesCollector:
         return self.final
 
 
-async def _sse(events: AsyncIterator[Event], *, frame: Callable[[Any], bytes],
-               error_frame: Callable[[GatewayError], bytes], done: bytes | None) -> AsyncIterator[bytes]:
-    async for event in events:
-        if isinstance(event, Chunk):
-            yield frame(event.data)
-        elif isinstance(event, Done):
-            if done is not None:
-                yield done
-        else:
-            yield error_frame(event.error)
-
-
-def _response(body: AsyncIterator[bytes]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(body, content_type=SSE)
-    # Proxies (nginx) must pass each event on at once instead of buffering the answer.
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
-
-
 def chat_stream_response(call: GatewayCall, stream: Any) -> StreamingHttpResponse:
     events = call.events(stream, collector=ChatCollector())
-    return _response(_sse(events, frame=sse_data, error_frame=lambda err: sse_data(error_body(err)),
+    return sse_response(sse_body(events, frame=sse_data, error_frame=lambda err: sse_data(error_body(err)),
                           done=SSE_DONE))
 
 
@@ -105,4 +85,4 @@ def responses_stream_response(call: GatewayCall, stream: Any) -> StreamingHttpRe
                                    "sequence_number": collector.sequence + 1})
 
     events = call.events(stream, collector=collector)
-    return _response(_sse(events, frame=frame, error_frame=error_frame, done=None))
+    return sse_response(sse_body(events, frame=frame, error_frame=error_frame, done=None))

@@ -23,8 +23,8 @@ from gateway_admin.services.videos import (
     video_job_revive,
     video_job_stalled,
 )
+from gateway_admin.surfaces.http import model_of
 
-from ..http import model_of
 from ..schemas import validate
 from .base import answer, v1_endpoint
 from .images import read_body

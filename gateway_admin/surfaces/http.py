@@ -1,11 +1,11 @@
-"""Small HTTP helpers for /v1: orjson bodies, request-body parsing, Server-Sent Events framing."""
+"""Small HTTP helpers for every API surface: orjson bodies, request-body parsing, Server-Sent Events framing."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from gateway_admin.json_limits import DEPTH_MESSAGE, MAX_JSON_DEPTH, exceeds_depth
@@ -41,19 +41,32 @@ def model_of(body: dict[str, Any]) -> str:
     return model if isinstance(model, str) else ""
 
 
-def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """The request body as a JSON object, or a GatewayError naming what is wrong."""
-    from gateway_admin.pipeline.errors import GatewayError, invalid_request
+def request_bytes(request: HttpRequest) -> bytes:
+    """The request body, at most GATEWAY_MAX_BODY_BYTES (else GatewayError 413).
 
-    content_type = request.content_type or ""
-    if content_type and content_type != JSON and not content_type.endswith("+json"):
-        raise invalid_request(
-            f"Send the request body as JSON (Content-Type: application/json), not {content_type}."
-        )
+    Read from the stream instead of `request.body`, whose limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is the
+    dashboard's and the config API's; the gateway's bodies are larger (a long Claude Code session)."""
+    from gateway_admin.pipeline.errors import GatewayError
+
+    limit = int(settings.GATEWAY_MAX_BODY_BYTES)
+    too_large = GatewayError(413, f"The request body is larger than this gateway takes ({limit} bytes).",
+                             code="request_too_large")
     try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise GatewayError(413, "The request body is too large.", code="request_too_large") from None
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise too_large
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise too_large
+    return raw
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """`raw` as a JSON object, or a GatewayError naming what is wrong."""
+    from gateway_admin.pipeline.errors import invalid_request
+
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -67,3 +80,15 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
     if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and exceeds_depth(data):
         raise invalid_request(DEPTH_MESSAGE, code="too_deep")
     return data
+
+
+def read_json_object(request: HttpRequest) -> dict[str, Any]:
+    """The request body as a JSON object, or a GatewayError naming what is wrong."""
+    from gateway_admin.pipeline.errors import invalid_request
+
+    content_type = request.content_type or ""
+    if content_type and content_type != JSON and not content_type.endswith("+json"):
+        raise invalid_request(
+            f"Send the request body as JSON (Content-Type: application/json), not {content_type}."
+        )
+    return parse_json_object(request_bytes(request))
