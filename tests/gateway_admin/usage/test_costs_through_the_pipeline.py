@@ -103,3 +103,73 @@ def test_a_token_over_its_budget_is_refused_before_anything_reaches_vertex(
     assert spent >= Decimal("0.05")
     refusals = RequestLog.objects.filter(token=token, status=429)
     assert refusals.count() == 2 and all(r.route == [] for r in refusals)
+
+
+# -- the native surfaces ---------------------------------------------------------------------------
+
+SYSTEM = [{"type": "text", "text": "You are a careful assistant. " * 40, "cache_control": {"type": "ephemeral"}}]
+
+
+def test_a_claude_call_with_cache_writes_then_reads_is_priced_per_part(live_v1, demo_key, developer_user,
+                                                                       api_token_factory):
+    """claude-sonnet-4-5 on us-central1 (+10%): $3 input, $3.75 cache write, $0.30 cache read, $15 output."""
+    import anthropic
+
+    client = anthropic.Anthropic(api_key=api_token_factory(developer_user), base_url=live_v1.url, max_retries=0)
+    for _ in range(2):
+        client.messages.create(model="claude-sonnet-4-5", max_tokens=64, system=SYSTEM,
+                               messages=[{"role": "user", "content": "Say hello"}])
+    assert request_log_flush(10)
+    wrote, read = RequestLog.objects.filter(surface="anthropic").order_by("created_at")
+    assert wrote.cache_write_tokens and not wrote.cache_read_tokens
+    assert read.cache_read_tokens == wrote.cache_write_tokens and not read.cache_write_tokens
+
+    def by_hand(row: RequestLog) -> Decimal:
+        plain = row.input_tokens - (row.cache_read_tokens or 0) - (row.cache_write_tokens or 0)
+        cost = (Decimal(plain) * 3 + Decimal(row.cache_write_tokens or 0) * Decimal("3.75")
+                + Decimal(row.cache_read_tokens or 0) * Decimal("0.30") + Decimal(row.output_tokens) * 15) / MILLION
+        return (cost + cost / 10).quantize(Decimal("0.000000001"))
+
+    assert wrote.cost_usd == by_hand(wrote) and read.cost_usd == by_hand(read)
+    assert read.cost_usd < wrote.cost_usd
+
+
+def _spent_budget(admin_user, developer_user, api_token_factory, name: str) -> str:
+    """A token whose day budget is already used up."""
+    from django.utils import timezone
+
+    from gateway_admin.models import ApiToken
+    from gateway_admin.services.budgets import budget_create
+    from gateway_admin.usage import Cost, Usage
+    from gateway_admin.usage.spend import spend_record
+
+    raw = api_token_factory(developer_user, name=name)
+    token = ApiToken.objects.get(name=name)
+    budget_create(actor=admin_user, token=token.pk, amount_usd="0.05", period="day")
+    spend_record(token_id=token.pk, user_id=developer_user.pk, key_id=None, model="claude-sonnet-4-5",
+                 target="claude-sonnet-4-5@20250929", region="global", usage=Usage(input_tokens=10),
+                 cost=Cost(Decimal("0.06"), "table:2025-10-15"), at=timezone.now())
+    return raw
+
+
+def test_a_spent_budget_is_refused_on_messages_and_the_pass_through_before_vertex(
+        live_v1, demo_key, admin_user, developer_user, api_token_factory, vertex):
+    raw = _spent_budget(admin_user, developer_user, api_token_factory, "native-budget")
+    before = len(vertex.requests("publishers/"))
+
+    messages = live_v1.http.post("/v1/messages", headers={"x-api-key": raw, "anthropic-version": "2023-06-01"},
+                                 json={"model": "claude-sonnet-4-5", "max_tokens": 16,
+                                       "messages": [{"role": "user", "content": "hi"}]})
+    assert messages.status_code == 429
+    body = messages.json()
+    assert body["type"] == "error" and body["error"]["type"] == "rate_limit_error"
+    assert "budget" in body["error"]["message"] and "0.05" in body["error"]["message"]
+
+    path = ("/vertex/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash"
+            ":generateContent")
+    passthrough = live_v1.http.post(path, headers={"Authorization": f"Bearer {raw}"},
+                                    json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+    assert passthrough.status_code == 429
+    error = passthrough.json()["error"]
+    assert error["status"] == "RESOURCE_EXHAUSTED" and "budget" in error["message"]
+    assert len(vertex.requests("publishers/")) == before  # nothing reached Vertex
