@@ -151,8 +151,13 @@ def _close_connection() -> None:
 
 
 def spend_writer_close() -> None:
-    """Close the writer thread's database connection now (tests, before dropping a database)."""
-    _writer.submit(_close_connection).result(timeout=10)
+    """Close the writer thread's database connection and end the thread (tests, before a database is
+    swapped or dropped); the next write starts a new writer, which connects afresh."""
+    global _writer
+    old = _writer
+    _writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spend-db")
+    old.submit(_close_connection).result(timeout=10)
+    old.shutdown(wait=True)
 
 
 async def _flush(batch: _Batch) -> None:
