@@ -19,6 +19,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,16 @@ CONTROLLER = textwrap.dedent("""
         elif cmd["do"] == "revoke":
             api_token_revoke(actor=admin, token=ApiToken.objects.get(pk=cmd["token_id"]))
             out = {}
+        elif cmd["do"] == "budget":
+            from gateway_admin.services.budgets import budget_create
+            budget_create(actor=admin, token=cmd["token_id"], amount_usd=cmd["amount_usd"], period="day")
+            out = {}
+        elif cmd["do"] == "spent":
+            from django.db.models import Sum
+            from gateway_admin.models import UsageRollup
+            sums = UsageRollup.objects.filter(token_id=cmd["token_id"]).aggregate(
+                calls=Sum("calls"), nanos=Sum("cost_nanos"))
+            out = {"calls": sums["calls"] or 0, "nanos": sums["nanos"] or 0}
         elif cmd["do"] == "deployments":
             key_update(actor=admin, key=VertexKey.objects.get(pk=cmd["key_id"]),
                        config={"deployments": cmd["deployments"]}, partial=True)
@@ -202,3 +213,37 @@ def test_two_processes_share_limits_revocations_and_configuration(cluster: Clust
     assert max(seen) <= CACHE_SECONDS + SLACK
     # ...and the new alias answers on both.
     assert [_chat(url, checker, "mp-alias").status_code for url in (a, b)] == [200, 200]
+
+
+def test_fifty_callers_on_two_processes_overshoot_a_budget_by_no_more_than_the_calls_in_flight(
+        cluster: Cluster, emulator: Any) -> None:
+    cluster.ask(do="key", config={"project_id": emulator.project_id, "region": "us-central1",
+                                  "auth_credentials": emulator.service_account_json, "deployments": {MODEL: MODEL}})
+    token = cluster.ask(do="token", name="budgeted")
+    # A few dozen calls' worth: the limit is reached while 50 callers are in flight.
+    cluster.ask(do="budget", token_id=token["token_id"], amount_usd="0.0002")
+    cluster.start_web(2)
+    emulator.clear_requests()
+    callers = 50
+
+    def call(i: int) -> int:
+        return _chat(cluster.urls[i % 2], token["raw"]).status_code
+
+    statuses: list[int] = []
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        for _ in range(6):  # rounds of 50 concurrent calls, until the budget refuses every call
+            statuses += list(pool.map(call, range(callers)))
+            if statuses[-callers:].count(429) == callers:
+                break
+    answered = statuses.count(200)
+    assert answered and set(statuses) == {200, 429}
+    assert statuses[-callers:].count(429) == callers  # once spent, both processes refuse every call
+    spent = cluster.ask(do="spent", token_id=token["token_id"])
+    assert spent["calls"] == answered  # the spend of every answered call was recorded
+    budget_nanos = 200_000  # $0.0002
+    per_call = spent["nanos"] / spent["calls"]
+    assert spent["nanos"] >= budget_nanos
+    # Over the limit by at most the calls already admitted when it was reached: one per caller.
+    assert spent["nanos"] - budget_nanos <= callers * per_call
+    # A refused call sent nothing to Vertex.
+    assert len(emulator.requests(":generateContent")) == answered
