@@ -406,13 +406,15 @@ class AttemptRunner:
 
 
 class _DirectResponse:
-    """A streamed aiohttp answer with the two things RouteStream uses of an httpx.Response: its body
-    in chunks (httpx_aiohttp's chunking and exception mapping) and `aclose()`."""
+    """A streamed aiohttp answer with what the route streams use of an httpx.Response: its headers
+    (the native streams relay Vertex's content type), its body in chunks (httpx_aiohttp's chunking
+    and exception mapping) and `aclose()`."""
 
     CHUNK_SIZE = 16 * 1024
 
     def __init__(self, resp: Any) -> None:
         self._resp = resp
+        self.headers: Mapping[str, str] = resp.headers
         self._closed = False
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
