@@ -20,7 +20,6 @@ arrive and their usage is read from the whole body at the end.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -29,7 +28,7 @@ import orjson
 
 from routing.errors import RoutingError, StreamInterruptedError
 from routing.families.common import stream_error
-from routing.route_stream import StreamRoute
+from routing.route_stream import StreamRoute, UpstreamStream
 from routing.sse import SSEDecoder
 from routing.usage import UsageReader
 
@@ -82,7 +81,7 @@ def split_events(buffer: bytearray) -> list[bytes]:
         del buffer[: at + size]
 
 
-class RawRouteStream:
+class RawRouteStream(UpstreamStream[bytes]):
     """Async iterator of bytes (one SSE event per item when the upstream speaks SSE).
 
     Same route fields as RouteStream (attempts, key_id, key_name, region, host, target, family,
@@ -92,63 +91,15 @@ class RawRouteStream:
 
     def __init__(self, route: StreamRoute, response: httpx.Response, raw: AsyncIterator[bytes], first: bytes,
                  relay: Relay, *, started: float, sse: bool = True) -> None:
-        self.attempts = route.attempts
-        self.key_id = route.key_id
-        self.key_name = route.key_name
-        self.region = route.region
-        self.host = route.host
-        self.target = route.target
-        self.family = route.family
-        self.model = route.model
-        self.wire_request = route.wire_request
-        self.betas_dropped = route.betas_dropped
-        self.ttft_ms: float | None = None
-        self.usage: Json | None = None
-        self.latency_ms: float | None = None
+        super().__init__(route, response, raw, first, started=started)
         self.status = 200
         # What Vertex said it sent: text/event-stream, or application/json for a JSON-array stream.
         self.content_type: str = response.headers.get("content-type", "") if hasattr(response, "headers") else ""
-        self._response = response
-        self._raw = raw
-        self._first: bytes | None = first
         self._relay = relay
         self._sse = sse
         self._pending = bytearray()
         self._whole = bytearray()  # non-SSE streams only: parsed for usage at the end
         self._decoder = SSEDecoder()
-        self._buffer: deque[bytes] = deque()
-        self._started = started
-        self._done = False
-        self._error: StreamInterruptedError | None = None  # raised once what came before it is handed on
-
-    def __aiter__(self) -> RawRouteStream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        while not self._buffer:
-            if self._error is not None:
-                error, self._error = self._error, None
-                raise error
-            if self._done:
-                raise StopAsyncIteration
-            await self._pull()
-        item = self._buffer.popleft()
-        if self.ttft_ms is None:
-            self.ttft_ms = (time.perf_counter() - self._started) * 1000
-        return item
-
-    async def __aenter__(self) -> RawRouteStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Stop reading and release the connection (safe to call more than once)."""
-        self._done = True
-        self._error = None
-        self._buffer.clear()
-        await self._response.aclose()
 
     async def _pull(self) -> None:
         try:

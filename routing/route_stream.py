@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import httpx
 import orjson
@@ -21,6 +21,7 @@ from routing.results import Attempt
 from routing.sse import SSEDecoder
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 
 class ChunkTranslator(Protocol):
@@ -55,16 +56,14 @@ class StreamRoute:
     betas_dropped: list[str] = field(default_factory=list)
 
 
-class RouteStream:
-    """Async iterator of OpenAI chat chunks (or Responses events); `usage` is set at the end.
+class UpstreamStream(Generic[T]):
+    """What every routed stream shares: the route it came from, the first bytes the router already
+    read, a buffer of items its `_pull()` fills as the upstream's bytes arrive, `ttft_ms` at the
+    first item handed on, and closing the connection once (also as an async context manager).
+    An error `_pull()` stores in `_error` is raised once the items before it are handed on."""
 
-    `ttft_ms` is the time from the call to the first chunk handed to the caller. Always iterate to
-    the end or call `aclose()` (it is also an async context manager).
-    """
-
-    def __init__(self, route: StreamRoute, response: Any, raw: AsyncIterator[bytes],
-                 first: bytes, translator: ChunkTranslator, *, started: float,
-                 transform: ChunkTransform | None = None) -> None:
+    def __init__(self, route: StreamRoute, response: Any, raw: AsyncIterator[bytes], first: bytes, *,
+                 started: float) -> None:
         self.attempts = route.attempts
         self.key_id = route.key_id
         self.key_name = route.key_name
@@ -81,27 +80,28 @@ class RouteStream:
         self._response = response
         self._raw = raw
         self._first: bytes | None = first
-        self._translator = translator
-        self._transform = transform
-        self._decoder = SSEDecoder()
-        self._buffer: deque[Json] = deque()
+        self._buffer: deque[T] = deque()
         self._started = started
         self._done = False
+        self._error: StreamInterruptedError | None = None
 
-    def __aiter__(self) -> RouteStream:
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Json:
+    async def __anext__(self) -> T:
         while not self._buffer:
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
             if self._done:
                 raise StopAsyncIteration
             await self._pull()
-        chunk = self._buffer.popleft()
+        item = self._buffer.popleft()
         if self.ttft_ms is None:
             self.ttft_ms = (time.perf_counter() - self._started) * 1000
-        return chunk
+        return item
 
-    async def __aenter__(self) -> RouteStream:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -110,8 +110,28 @@ class RouteStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection (safe to call more than once)."""
         self._done = True
+        self._error = None
         self._buffer.clear()
         await self._response.aclose()
+
+    async def _pull(self) -> None:
+        raise NotImplementedError
+
+
+class RouteStream(UpstreamStream[Json]):
+    """Async iterator of OpenAI chat chunks (or Responses events); `usage` is set at the end.
+
+    `ttft_ms` is the time from the call to the first chunk handed to the caller. Always iterate to
+    the end or call `aclose()` (it is also an async context manager).
+    """
+
+    def __init__(self, route: StreamRoute, response: Any, raw: AsyncIterator[bytes],
+                 first: bytes, translator: ChunkTranslator, *, started: float,
+                 transform: ChunkTransform | None = None) -> None:
+        super().__init__(route, response, raw, first, started=started)
+        self._translator = translator
+        self._transform = transform
+        self._decoder = SSEDecoder()
 
     async def _pull(self) -> None:
         try:
