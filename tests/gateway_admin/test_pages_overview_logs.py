@@ -171,7 +171,9 @@ def test_long_audit_values_can_be_expanded(admin_client):
     details = html.split('<details class="long-change">')[1].split("</details>")[0]
     assert long_value in details  # in full, behind "show all"
     assert "show all" in details
-    assert '<details class="long-change">' not in html.split("weight")[1]  # short values stay inline
+    # Short values stay inline: only the long one is behind "show all" (PostgreSQL's jsonb does not
+    # keep the keys' order, so the check does not rely on it).
+    assert html.count('<details class="long-change">') == 1
 
 
 def test_a_search_without_match_says_so_and_lists_no_key_as_having_zero_models(admin_client):
