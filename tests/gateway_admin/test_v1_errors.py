@@ -263,10 +263,10 @@ def test_an_unreachable_vertex_is_reported_by_region_and_model_not_host(live_v1,
 
 def test_the_depth_limit_holds_exactly_whatever_braces_strings_contain():
     from django.test import RequestFactory
-    from gateway_admin.surfaces.http import read_json_object
 
     from gateway_admin.json_limits import MAX_JSON_DEPTH
     from gateway_admin.pipeline.errors import GatewayError
+    from gateway_admin.surfaces.http import read_json_object
 
     def body(depth: int, text: str = "") -> dict:
         nested = "[" * (depth - 1) + "]" * (depth - 1)  # the top-level object is level 1
