@@ -11,6 +11,7 @@ from django.db import transaction
 
 from gateway_admin.models import ApiToken, Budget, Team
 from gateway_admin.services.audit import audit_record, diff
+from gateway_admin.services.caches import evict_now_and_on_commit
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.usage.budgets import budgets_invalidate
 from gateway_admin.usage.periods import PERIODS
@@ -84,8 +85,7 @@ def budget_create(*, actor: Any, token: Any = None, user: Any = None, team: Any 
                        "soft_limit_percent": soft_limit_percent})
     budget = Budget.objects.create(**clean)
     audit_record(actor=actor, action="create", obj=budget, changes=diff({}, _state(budget)))
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)
     return budget
 
 
@@ -97,8 +97,7 @@ def budget_update(*, actor: Any, budget: Budget, **changes: Any) -> Budget:
         setattr(budget, field, value)
     budget.save()
     audit_record(actor=actor, action="update", obj=budget, changes=diff(before, _state(budget)))
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)
     return budget
 
 
@@ -106,5 +105,4 @@ def budget_update(*, actor: Any, budget: Budget, **changes: Any) -> Budget:
 def budget_delete(*, actor: Any, budget: Budget) -> None:
     audit_record(actor=actor, action="delete", obj=budget, changes=diff(_state(budget), {}))
     budget.delete()
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from gateway_admin.models import PriceOverride
 from gateway_admin.services.audit import audit_record, diff
+from gateway_admin.services.caches import evict_now_and_on_commit
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.usage.pricing import PRICE_FIELDS, prices_invalidate
 
@@ -86,8 +87,7 @@ def _state(o: PriceOverride) -> dict[str, Any]:
 def price_override_create(*, actor: Any, **data: Any) -> PriceOverride:
     override = PriceOverride.objects.create(**_clean(data, instance=None))
     audit_record(actor=actor, action="create", obj=override, changes=diff({}, _state(override)))
-    transaction.on_commit(prices_invalidate)
-    prices_invalidate()
+    evict_now_and_on_commit(prices_invalidate)
     return override
 
 
@@ -98,8 +98,7 @@ def price_override_update(*, actor: Any, override: PriceOverride, **data: Any) -
         setattr(override, field, value)
     override.save()
     audit_record(actor=actor, action="update", obj=override, changes=diff(before, _state(override)))
-    transaction.on_commit(prices_invalidate)
-    prices_invalidate()
+    evict_now_and_on_commit(prices_invalidate)
     return override
 
 
@@ -107,5 +106,4 @@ def price_override_update(*, actor: Any, override: PriceOverride, **data: Any) -
 def price_override_delete(*, actor: Any, override: PriceOverride) -> None:
     audit_record(actor=actor, action="delete", obj=override, changes=diff(_state(override), {}))
     override.delete()
-    transaction.on_commit(prices_invalidate)
-    prices_invalidate()
+    evict_now_and_on_commit(prices_invalidate)

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from gateway_admin.models import Team
 from gateway_admin.services.audit import audit_record, diff
+from gateway_admin.services.caches import evict_now_and_on_commit
 from gateway_admin.services.errors import ServiceValidationError
 from gateway_admin.usage.budgets import budgets_invalidate
 
@@ -51,8 +52,7 @@ def team_create(*, actor: Any, name: str, members: Iterable[int] = ()) -> Team:
     team = Team.objects.create(name=clean["name"])
     team.members.set(clean.get("members", []))
     audit_record(actor=actor, action="create", obj=team, changes=diff({}, _state(team)))
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)
     return team
 
 
@@ -66,8 +66,7 @@ def team_update(*, actor: Any, team: Team, name: str | None = None, members: Ite
     if "members" in clean:
         team.members.set(clean["members"])
     audit_record(actor=actor, action="update", obj=team, changes=diff(before, _state(team)))
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)
     return team
 
 
@@ -75,5 +74,4 @@ def team_update(*, actor: Any, team: Team, name: str | None = None, members: Ite
 def team_delete(*, actor: Any, team: Team) -> None:
     audit_record(actor=actor, action="delete", obj=team, changes=diff(_state(team), {}))
     team.delete()
-    transaction.on_commit(budgets_invalidate)
-    budgets_invalidate()
+    evict_now_and_on_commit(budgets_invalidate)

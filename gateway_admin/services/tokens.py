@@ -28,6 +28,7 @@ from gateway_admin.aio import run_db
 from gateway_admin.models import ApiToken
 from gateway_admin.permissions import is_admin, user_role
 from gateway_admin.services.audit import audit_record
+from gateway_admin.services.caches import evict_now_and_on_commit
 from gateway_admin.services.errors import ServiceValidationError
 
 TOKEN_PREFIX = "vga_"
@@ -170,8 +171,7 @@ def api_tokens_forget_for_user(*, user: Any) -> None:
 
 
 def _forget(digest: str) -> None:
-    forget_token(digest)
-    transaction.on_commit(lambda: forget_token(digest))
+    evict_now_and_on_commit(lambda: forget_token(digest))
 
 
 def api_token_authenticate(raw: str | None) -> ApiToken | None:
